@@ -171,4 +171,3 @@ impl From<Error> for io::Error {
         }
     }
 }
-

@@ -74,10 +74,7 @@ impl Handle {
 
     /// The runtime entered on this thread, if any.
     pub fn try_current() -> Option<Handle> {
-        CURRENT
-            .try_with(|c| c.borrow().clone())
-            .ok()
-            .flatten()
+        CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
     }
 
     /// Makes this the current runtime of the calling thread until the guard
@@ -155,7 +152,9 @@ impl Handle {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").field("id", &self.inner.id).finish()
+        f.debug_struct("Handle")
+            .field("id", &self.inner.id)
+            .finish()
     }
 }
 

@@ -1,16 +1,75 @@
 //! The await protocol of baton: what async code needs from a runtime, and
 //! what a runtime must provide, with no event loop of its own.
 //!
-//! (Crate documentation is completed once the leaf futures land.)
+//! Use this crate when you write a library that should run on whatever
+//! runtime the application picks: [`sleep`], [`timeout`], the [`net`]
+//! sockets, [`io::Async`], [`Promise`], [`spawn`] and [`TaskGroup`] are
+//! written once against the [`Reactor`] and [`Spawn`] traits. Implement those
+//! traits when you write a backend ([`backend`] has the shared bookkeeping,
+//! [`decorate`] wraps an existing reactor). See also `baton-executor`
+//! (executors and `block_on`), `baton-reactor-epoll` / `baton-reactor-poll`
+//! (reactors), `baton-testing` (virtual time and fault injection),
+//! `baton-conformance` (the suite that proves a backend is a drop-in), and
+//! [`testing::Stepper`] to drive any future by hand.
+//!
+//! The design note this project starts from maps onto these names in
+//! [`awaitable`]: asyncio's Future is [`Promise`], `yield self` is a
+//! `Pending` plus a [`wait`] report, the selector loop is a [`Reactor`].
+//!
+//! # Examples
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use baton_protocol::promise::{DoneCallback, Promise};
+//! use baton_protocol::testing::Stepper;
+//! use baton_protocol::wait::WaitFor;
+//! use baton_protocol::Error;
+//!
+//! /// Library code: it knows only the protocol, so it runs on any executor
+//! /// and any reactor the application picks.
+//! async fn greet(reply: &Promise<String>) -> Result<String, Error> {
+//!     let name = reply.await?;
+//!     Ok(format!("hello, {name}"))
+//! }
+//!
+//! // No executor here: drive the coroutine by hand, as the design note does
+//! // with `coro.send(None)`.
+//! let reply = Promise::new();
+//! reply.add_done_callback(DoneCallback::new(|p: &Promise<String>| {
+//!     assert!(p.done());
+//! }));
+//! let mut task = Stepper::new(greet(&reply));
+//!
+//! // It suspends, and says what it waits on.
+//! assert_eq!(task.step().waits_on(), Some(WaitFor::Promise(reply.id())));
+//!
+//! // Complete the Promise by hand, as an event loop's I/O callback would.
+//! reply.set_result("ada".to_owned())?;
+//! assert!(task.woken());
+//! assert_eq!(task.step().ready().transpose()?.as_deref(), Some("hello, ada"));
+//!
+//! // What needs a reactor says so with an error value, never a panic.
+//! let mut nap = Stepper::new(baton_protocol::sleep(Duration::from_millis(10)));
+//! assert!(matches!(nap.step().ready(), Some(Err(Error::NoRuntime))));
+//! # Ok::<(), Error>(())
+//! ```
 
 #![forbid(unsafe_code)]
 
 pub mod awaitable;
+pub mod backend;
 pub mod coop;
+pub mod decorate;
 mod error;
 mod handle;
+pub mod io;
+pub mod net;
+pub mod promise;
 pub mod reactor;
 pub mod task;
+pub mod testing;
+pub mod time;
 pub mod wait;
 
 #[doc(no_inline)]
@@ -21,3 +80,10 @@ pub use crate::handle::{EnterGuard, ErrorHook, Handle};
 pub use crate::reactor::{Direction, Interest, Reactor};
 #[doc(no_inline)]
 pub use crate::task::{JoinHandle, Spawn, TaskGroup, spawn};
+// Re-exports added by the leaf-future modules go below this line.
+#[doc(no_inline)]
+pub use crate::io::Async;
+#[doc(no_inline)]
+pub use crate::promise::Promise;
+#[doc(no_inline)]
+pub use crate::time::{sleep, timeout};

@@ -360,7 +360,6 @@ where
 /// Dropping it detaches, as for [`JoinHandle`]; the group still waits for
 /// the child.
 #[derive(Debug)]
-#[must_use = "dropping a GroupHandle detaches it; the group still waits for the child"]
 pub struct GroupHandle<T> {
     inner: JoinHandle<Result<T, Error>>,
 }
@@ -381,7 +380,8 @@ impl<T> Future for GroupHandle<T> {
     type Output = Result<T, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.inner).poll(cx).map(|r| r.and_then(|r| r))
+        Pin::new(&mut self.inner)
+            .poll(cx)
+            .map(|r| r.and_then(|r| r))
     }
 }
-

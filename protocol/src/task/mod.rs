@@ -137,7 +137,10 @@ pub struct Builder {
 impl Builder {
     /// A builder for an unnamed task spawned at the caller's location.
     #[track_caller]
-    #[allow(clippy::new_without_default, reason = "Default cannot be #[track_caller]")]
+    #[allow(
+        clippy::new_without_default,
+        reason = "Default cannot be #[track_caller]"
+    )]
     pub fn new() -> Self {
         Builder {
             options: SpawnOptions::here(),

@@ -1,0 +1,367 @@
+//! A. Readiness and I/O: the reactor's readiness as leaf futures see it.
+
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener, TcpStream as StdStream};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::thread;
+use std::time::Duration;
+
+use baton_protocol::io::Async;
+use baton_protocol::net::{TcpStream, UdpSocket};
+use baton_protocol::{Direction, Interest};
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+
+use crate::case::{Case, Failure, Outcome, case};
+use crate::ctx::Ctx;
+use crate::util::{WakeCount, fill, park_until, pipe, socketpair};
+use crate::{ensure, ensure_eq, ensure_matches};
+
+pub(crate) const CASES: &[Case] = &[
+    case!(
+        "io.writable_initially",
+        "a fresh socketpair end is writable at once and not readable until the peer writes",
+        [],
+        writable_initially
+    ),
+    case!(
+        "io.readable_after_peer_write",
+        "a 1-byte peer write wakes a blocked reader, which reads that byte",
+        [],
+        readable_after_peer_write
+    ),
+    case!(
+        "io.idle_source_no_wake",
+        "a registered source with no activity wakes nobody across park(0) and park(20 ms)",
+        [NoFaults],
+        idle_source_no_wake
+    ),
+    case!(
+        "io.read_write_waiters_independent",
+        "on a full socket, data wakes only the reader task and draining wakes only the writer task",
+        [],
+        read_write_waiters_independent
+    ),
+    case!(
+        "io.no_lost_wakeup_race",
+        "10 000 round trips with a peer thread writing as the reader goes to sleep never lose a wake-up",
+        [],
+        watchdog = 60,
+        no_lost_wakeup_race
+    ),
+    case!(
+        "io.peer_close_wakes_reader_and_writer",
+        "a peer close wakes a pending reader with EOF and a blocked writer with an error",
+        [],
+        peer_close_wakes_reader_and_writer
+    ),
+    case!(
+        "io.accept_ready_and_drain",
+        "a listener with queued connections is readable and accept-until-WouldBlock takes them all",
+        [],
+        accept_ready_and_drain
+    ),
+    case!(
+        "io.connect_refused_surfaces",
+        "a non-blocking connect to a closed port completes with ConnectionRefused",
+        [],
+        connect_refused_surfaces
+    ),
+    case!(
+        "io.udp_after_icmp_error",
+        "after sending to a closed port, the UDP socket still receives later datagrams",
+        [],
+        udp_after_icmp_error
+    ),
+    case!(
+        "io.pipe_eof_and_epipe",
+        "a pipe reader sees EOF when the writer drops; a writer sees an error when the reader drops",
+        [],
+        pipe_eof_and_epipe
+    ),
+];
+
+fn writable_initially(ctx: &Ctx) -> Outcome {
+    let reactor = ctx.reactor()?;
+    let (a, mut b) = socketpair()?;
+    let key = reactor.register(a.as_raw_fd(), Interest::BOTH)?;
+    let wakes = WakeCount::new();
+    let waker = wakes.waker();
+    let mut cx = Context::from_waker(&waker);
+    // A backend may need one turn to learn the initial state.
+    let writable = park_until(&*reactor, Duration::from_secs(5), || {
+        reactor
+            .poll_ready(key, Direction::Write, &mut cx)
+            .is_ready()
+    })?;
+    ensure!(writable, "a fresh socket never became writable");
+    let readable = reactor.poll_ready(key, Direction::Read, &mut cx);
+    if let Poll::Ready(Ok(tick)) = readable {
+        // A spurious readiness is allowed; a read must then say WouldBlock.
+        let mut byte = [0u8];
+        ensure_matches!((&a).read(&mut byte), Err(ref e) if e.kind() == io::ErrorKind::WouldBlock);
+        reactor.clear_ready(key, Direction::Read, tick)?;
+    }
+    b.write_all(b"!")?;
+    let became = park_until(&*reactor, Duration::from_secs(5), || {
+        reactor.poll_ready(key, Direction::Read, &mut cx).is_ready()
+    })?;
+    ensure!(became, "never readable after the peer wrote");
+    reactor.deregister(key)?;
+    Ok(())
+}
+
+fn readable_after_peer_write(ctx: &Ctx) -> Outcome {
+    let (a, mut b) = socketpair()?;
+    ctx.block_on(async {
+        let a = Async::new(a)?;
+        let reader = async {
+            let mut byte = [0u8];
+            let n = (&a).read(&mut byte).await?;
+            Ok::<_, io::Error>((n, byte[0]))
+        };
+        let writer = async {
+            baton_protocol::task::yield_now().await;
+            b.write_all(&[42])
+        };
+        let (read, wrote) = futures_lite::future::zip(reader, writer).await;
+        wrote?;
+        ensure_eq!(read?, (1, 42));
+        Ok::<_, Failure>(())
+    })?
+}
+
+fn idle_source_no_wake(ctx: &Ctx) -> Outcome {
+    let reactor = ctx.reactor()?;
+    let (a, _b) = socketpair()?;
+    let key = reactor.register(a.as_raw_fd(), Interest::READ)?;
+    let wakes = WakeCount::new();
+    let waker = wakes.waker();
+    ensure!(
+        reactor
+            .poll_ready(key, Direction::Read, &mut Context::from_waker(&waker))
+            .is_pending()
+    );
+    reactor.park(Some(Duration::ZERO), false)?;
+    reactor.park(Some(Duration::from_millis(20)), false)?;
+    ensure_eq!(wakes.count(), 0, "an idle source woke its reader");
+    reactor.deregister(key)?;
+    Ok(())
+}
+
+fn read_write_waiters_independent(ctx: &Ctx) -> Outcome {
+    let (a, mut b) = socketpair()?;
+    ctx.block_on(async {
+        let a = Arc::new(Async::new(a)?);
+        fill(a.get_ref())?;
+        let reader = {
+            let a = Arc::clone(&a);
+            baton_protocol::spawn(async move {
+                let mut byte = [0u8];
+                (&*a).read(&mut byte).await.map(|n| (n, byte[0]))
+            })?
+        };
+        let writer = {
+            let a = Arc::clone(&a);
+            baton_protocol::spawn(async move { (&*a).write(b"w").await })?
+        };
+        for _ in 0..20 {
+            baton_protocol::task::yield_now().await;
+        }
+        ensure!(
+            !reader.is_finished() && !writer.is_finished(),
+            "a waiter finished with nothing to do"
+        );
+        // Data wakes the reader only.
+        b.write_all(&[9])?;
+        ensure_eq!(reader.await??, (1, 9));
+        ensure!(
+            !writer.is_finished(),
+            "data for the reader finished the writer"
+        );
+        // Draining the peer wakes the writer.
+        let mut sink = vec![0u8; 1 << 16];
+        loop {
+            match b.read(&mut sink) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        ensure_eq!(writer.await??, 1);
+        drop(a);
+        Ok::<_, Failure>(())
+    })?
+}
+
+fn no_lost_wakeup_race(ctx: &Ctx) -> Outcome {
+    const ROUNDS: usize = 10_000;
+    let (a, b) = socketpair()?;
+    // The peer thread answers each byte at once, so its write races with
+    // the reader going from "nothing to read" to storing its waker.
+    b.set_nonblocking(false)?;
+    let peer = thread::spawn(move || -> io::Result<()> {
+        let mut b = b;
+        let mut byte = [0u8];
+        for _ in 0..ROUNDS {
+            b.read_exact(&mut byte)?;
+            b.write_all(&byte)?;
+        }
+        Ok(())
+    });
+    ctx.block_on(async {
+        let mut a = Async::new(a)?;
+        let mut byte = [0u8];
+        for i in 0..ROUNDS {
+            a.write_all(&[(i % 251) as u8]).await?;
+            a.read_exact(&mut byte).await?;
+            ensure_eq!(byte[0], (i % 251) as u8, "round {i} read the wrong byte");
+        }
+        Ok::<_, Failure>(())
+    })??;
+    peer.join()
+        .map_err(|_| Failure::new("the peer thread panicked"))??;
+    Ok(())
+}
+
+fn peer_close_wakes_reader_and_writer(ctx: &Ctx) -> Outcome {
+    ctx.block_on(async {
+        // The reader: EOF, with only READ interest in use.
+        let (a, b) = socketpair()?;
+        let a = Arc::new(Async::new(a)?);
+        let reader = {
+            let a = Arc::clone(&a);
+            baton_protocol::spawn(async move {
+                let mut buf = [0u8; 8];
+                (&*a).read(&mut buf).await
+            })?
+        };
+        baton_protocol::task::yield_now().await;
+        drop(b);
+        ensure_eq!(reader.await??, 0, "a pending reader did not see EOF");
+
+        // The writer: blocked on a full buffer, then an error.
+        let (c, d) = socketpair()?;
+        let c = Arc::new(Async::new(c)?);
+        fill(c.get_ref())?;
+        let writer = {
+            let c = Arc::clone(&c);
+            baton_protocol::spawn(async move {
+                let chunk = [1u8; 4096];
+                loop {
+                    if let Err(e) = (&*c).write(&chunk).await {
+                        break Err::<(), _>(e);
+                    }
+                }
+            })?
+        };
+        baton_protocol::task::yield_now().await;
+        drop(d);
+        let err = writer.await?;
+        ensure!(
+            matches!(&err, Err(e) if matches!(e.kind(), io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset)),
+            "a blocked writer got {err:?} when the peer closed"
+        );
+        Ok::<_, Failure>(())
+    })?
+}
+
+fn accept_ready_and_drain(ctx: &Ctx) -> Outcome {
+    let listener = StdListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    let addr = listener.local_addr()?;
+    ctx.block_on(async {
+        let listener = Async::new(listener)?;
+        let clients: Vec<StdStream> = (0..5)
+            .map(|_| StdStream::connect(addr))
+            .collect::<Result<_, _>>()?;
+        listener.readable().await?;
+        let mut accepted = 0;
+        loop {
+            match listener.get_ref().accept() {
+                Ok(_) => accepted += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        ensure_eq!(
+            accepted,
+            5,
+            "one wake did not drain every queued connection"
+        );
+        drop(clients);
+        Ok::<_, Failure>(())
+    })?
+}
+
+fn connect_refused_surfaces(ctx: &Ctx) -> Outcome {
+    // A port that was just free: bind, learn it, close.
+    let addr = {
+        let probe = StdListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        probe.local_addr()?
+    };
+    ctx.block_on(async {
+        // An Ok means someone else took the port meanwhile; nothing to
+        // conclude then.
+        if let Err(e) = TcpStream::connect(addr).await {
+            ensure_eq!(
+                e.kind(),
+                io::ErrorKind::ConnectionRefused,
+                "connect failed otherwise: {e}"
+            );
+        }
+        Ok::<_, Failure>(())
+    })?
+}
+
+fn udp_after_icmp_error(ctx: &Ctx) -> Outcome {
+    let closed: SocketAddr = {
+        let probe = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+        probe.local_addr()?
+    };
+    ctx.block_on(async {
+        let sock = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let peer = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))?;
+        sock.send_to(b"nobody", closed).await?;
+        peer.send_to(b"hello", sock.local_addr()?).await?;
+        let mut buf = [0u8; 16];
+        // Linux may report the ICMP error once on the next receive.
+        let (n, from) = match sock.recv_from(&mut buf).await {
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                sock.recv_from(&mut buf).await?
+            }
+            other => other?,
+        };
+        ensure_eq!(&buf[..n], b"hello");
+        ensure_eq!(from, peer.local_addr()?);
+        Ok::<_, Failure>(())
+    })?
+}
+
+fn pipe_eof_and_epipe(ctx: &Ctx) -> Outcome {
+    ctx.block_on(async {
+        let (r, w) = pipe()?;
+        let r = Async::new(r)?;
+        let reader = async {
+            let mut buf = [0u8; 4];
+            (&r).read(&mut buf).await
+        };
+        let closer = async {
+            baton_protocol::task::yield_now().await;
+            drop(w);
+        };
+        let (read, ()) = futures_lite::future::zip(reader, closer).await;
+        ensure_eq!(read?, 0, "the pipe reader did not see EOF");
+
+        let (r, w) = pipe()?;
+        let mut w = Async::new(w)?;
+        drop(r);
+        let wrote = w.write(b"x").await;
+        ensure!(
+            matches!(&wrote, Err(e) if e.kind() == io::ErrorKind::BrokenPipe),
+            "writing to a pipe with no reader gave {wrote:?}"
+        );
+        Ok::<_, Failure>(())
+    })?
+}

@@ -1,0 +1,11 @@
+//! The cases, one module per category of CONFORMANCE.md.
+
+pub(crate) mod err;
+pub(crate) mod fair;
+pub(crate) mod io;
+pub(crate) mod promise;
+pub(crate) mod rearm;
+pub(crate) mod shut;
+pub(crate) mod task;
+pub(crate) mod time;
+pub(crate) mod wake;

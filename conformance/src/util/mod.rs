@@ -1,0 +1,11 @@
+//! Small tools the cases share: counting wakers, drop and poll counters,
+//! socket pairs, and loops that drive a bare reactor.
+
+mod count;
+mod drive;
+mod io;
+pub mod os;
+
+pub use count::{DropCount, PollCount, Tracked, WakeCount, WakeLog};
+pub use drive::{eventually, park_until, poll_once, turns_until};
+pub use io::{fill, pipe, socketpair, tcp_pair};

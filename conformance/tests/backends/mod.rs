@@ -1,0 +1,117 @@
+//! baton's reactors and executors, described to the suite, and the
+//! mutants the suite must catch.
+
+mod mutants;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_conformance::{Executor, ExecutorSpec, Need, ReactorSpec, Suite};
+use baton_executor::{LocalExecutor, Runtime};
+use baton_protocol::{Error, Handle, Reactor};
+use baton_reactor_epoll::EpollReactor;
+use baton_reactor_poll::PollReactor;
+
+/// The suite with every reactor and executor of this build.
+pub(crate) fn suite() -> Suite {
+    let mut suite = Suite::new();
+    for reactor in reactors() {
+        suite = suite.reactor(reactor);
+    }
+    for executor in executors() {
+        suite = suite.executor(executor);
+    }
+    mutants::add(suite)
+}
+
+/// The reactors: in the poll(2) build only the polling reactor, under the
+/// name `poll2`; otherwise both.
+pub(crate) fn reactors() -> Vec<ReactorSpec> {
+    if cfg!(polling_test_poll_backend) {
+        vec![ReactorSpec::new("poll2", |_| PollReactor::new())]
+    } else {
+        vec![
+            ReactorSpec::new("epoll", |_| EpollReactor::new()),
+            ReactorSpec::new("poll", |_| PollReactor::new()),
+        ]
+    }
+}
+
+/// The executors: local (FIFO), local with a seeded shuffle of its ready
+/// queue, and the multi-thread runtime with 1 and with 4 workers.
+pub(crate) fn executors() -> Vec<ExecutorSpec> {
+    vec![
+        ExecutorSpec::new("local", |reactor, _| local(reactor, None))
+            .tag("L")
+            .provides(&[Need::Fifo]),
+        ExecutorSpec::new("local-shuffle", |reactor, seed| local(reactor, Some(seed))).tag("Ls"),
+        ExecutorSpec::new("mt1", |reactor, _| multi(reactor, 1))
+            .tag("M1")
+            .provides(&[Need::ConcurrentBlockOn]),
+        ExecutorSpec::new("mt4", |reactor, _| multi(reactor, 4))
+            .tag("M4")
+            .provides(&[Need::MultiThread, Need::ConcurrentBlockOn]),
+    ]
+}
+
+/// A [`LocalExecutor`] as the suite drives it.
+pub(crate) struct Local(LocalExecutor);
+
+/// Builds a local executor, shuffled with `seed` if given.
+pub(crate) fn local(reactor: Arc<dyn Reactor>, shuffle: Option<u64>) -> Result<Local, Error> {
+    let mut builder = LocalExecutor::builder().shared_reactor(reactor);
+    if let Some(seed) = shuffle {
+        builder = builder.shuffle(seed);
+    }
+    builder.build().map(Local)
+}
+
+impl Executor for Local {
+    fn handle(&self) -> Handle {
+        self.0.handle().clone()
+    }
+
+    fn block_on(&self, future: Pin<Box<dyn Future<Output = ()> + '_>>) -> Result<(), Error> {
+        self.0.block_on(future)
+    }
+
+    fn shutdown(&self) -> Result<(), Error> {
+        self.0.shutdown()
+    }
+}
+
+/// A multi-thread [`Runtime`] as the suite drives it; shareable, so several
+/// threads may `block_on` it at once.
+pub(crate) struct Multi(Arc<Runtime>);
+
+/// How long a conformance shutdown may wait for a task stuck in its poll.
+const SHUTDOWN: Duration = Duration::from_secs(10);
+
+/// Builds a multi-thread runtime with `workers` workers.
+pub(crate) fn multi(reactor: Arc<dyn Reactor>, workers: usize) -> Result<Multi, Error> {
+    Runtime::builder()
+        .shared_reactor(reactor)
+        .workers(workers)
+        .build()
+        .map(|rt| Multi(Arc::new(rt)))
+}
+
+impl Executor for Multi {
+    fn handle(&self) -> Handle {
+        self.0.handle().clone()
+    }
+
+    fn block_on(&self, future: Pin<Box<dyn Future<Output = ()> + '_>>) -> Result<(), Error> {
+        self.0.block_on(future)
+    }
+
+    fn shutdown(&self) -> Result<(), Error> {
+        self.0.shutdown_timeout(SHUTDOWN)
+    }
+
+    fn shared(&self) -> Option<Arc<dyn Executor + Send + Sync>> {
+        Some(Arc::new(Multi(Arc::clone(&self.0))))
+    }
+}

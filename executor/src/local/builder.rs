@@ -1,0 +1,162 @@
+//! `LocalBuilder`: how a [`LocalExecutor`] is configured.
+
+use std::fmt;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_protocol::{Error, Handle, Reactor};
+
+use super::LocalExecutor;
+use super::state::{LocalCore, LocalShared, LocalSpawner};
+use crate::blocking::{Pool, PoolConfig};
+use crate::context;
+use crate::park::Driver;
+use crate::runtime::{DEFAULT_INTERVAL, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BLOCKING};
+
+/// Configures and builds a [`LocalExecutor`].
+#[must_use = "a LocalBuilder does nothing until .build()"]
+pub struct LocalBuilder {
+    reactor: Option<Arc<dyn Reactor>>,
+    shuffle: Option<u64>,
+    check_lost: bool,
+    global_queue_interval: u32,
+    event_interval: u32,
+    max_blocking: usize,
+    keep_alive: Duration,
+    thread_name: String,
+}
+
+impl LocalBuilder {
+    pub(super) fn new() -> LocalBuilder {
+        LocalBuilder {
+            reactor: None,
+            shuffle: None,
+            check_lost: cfg!(debug_assertions),
+            global_queue_interval: DEFAULT_INTERVAL,
+            event_interval: DEFAULT_INTERVAL,
+            max_blocking: DEFAULT_MAX_BLOCKING,
+            keep_alive: DEFAULT_KEEP_ALIVE,
+            thread_name: "baton-local".to_owned(),
+        }
+    }
+
+    /// The reactor the executor drives (required); see
+    /// [`Builder::reactor`](crate::Builder::reactor).
+    pub fn reactor(self, reactor: impl Reactor + 'static) -> LocalBuilder {
+        self.shared_reactor(Arc::new(reactor))
+    }
+
+    /// The reactor, already shared; see
+    /// [`Builder::shared_reactor`](crate::Builder::shared_reactor).
+    pub fn shared_reactor(mut self, reactor: Arc<dyn Reactor>) -> LocalBuilder {
+        self.reactor = Some(reactor);
+        self
+    }
+
+    /// Shuffle mode, for tests: the next task is picked at random among the
+    /// queued ones, from a generator seeded with `seed`. The same seed and
+    /// the same program give the same order, run after run. The protocol's
+    /// promises still hold: a task that wakes itself runs after a reactor
+    /// poll.
+    pub fn shuffle(mut self, seed: u64) -> LocalBuilder {
+        self.shuffle = Some(seed);
+        self
+    }
+
+    /// The lost-waker check; see
+    /// [`Builder::lost_waker_check`](crate::Builder::lost_waker_check).
+    pub fn lost_waker_check(mut self, on: bool) -> LocalBuilder {
+        self.check_lost = on;
+        self
+    }
+
+    /// N: how often tasks queued from other threads go first; see
+    /// [`Builder::global_queue_interval`](crate::Builder::global_queue_interval).
+    pub fn global_queue_interval(mut self, ticks: u32) -> LocalBuilder {
+        self.global_queue_interval = ticks;
+        self
+    }
+
+    /// M: how often the reactor is polled while tasks keep running; see
+    /// [`Builder::event_interval`](crate::Builder::event_interval).
+    pub fn event_interval(mut self, polls: u32) -> LocalBuilder {
+        self.event_interval = polls;
+        self
+    }
+
+    /// The most threads the blocking pool starts (default 64).
+    pub fn max_blocking_threads(mut self, threads: usize) -> LocalBuilder {
+        self.max_blocking = threads;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits before it exits
+    /// (default 10 s).
+    pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> LocalBuilder {
+        self.keep_alive = keep_alive;
+        self
+    }
+
+    /// The name prefix of the blocking pool's threads (default
+    /// `baton-local`, threads `baton-local-blocking-{n}`).
+    pub fn thread_name(mut self, name: impl Into<String>) -> LocalBuilder {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Builds the executor.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidState`] without a reactor, and for a zero interval or
+    /// blocking-thread bound.
+    pub fn build(mut self) -> Result<LocalExecutor, Error> {
+        let reactor = self.reactor.take().ok_or(Error::InvalidState(
+            "no reactor: give the executor one with LocalBuilder::reactor",
+        ))?;
+        if self.global_queue_interval == 0 || self.event_interval == 0 {
+            return Err(Error::InvalidState("a scheduling interval of zero"));
+        }
+        if self.max_blocking == 0 {
+            return Err(Error::InvalidState("max_blocking_threads(0)"));
+        }
+        Ok(self.finish(reactor))
+    }
+
+    /// Builds from settings known to be valid.
+    pub(super) fn finish(self, reactor: Arc<dyn Reactor>) -> LocalExecutor {
+        let pool = Pool::new(PoolConfig {
+            max_threads: self.max_blocking,
+            keep_alive: self.keep_alive,
+            thread_name: format!("{}-blocking", self.thread_name),
+            stack_size: None,
+        });
+        let shared = Arc::new(LocalShared::new(
+            context::next_executor_id(),
+            Driver::new(Arc::clone(&reactor)),
+            pool,
+            self.check_lost,
+        ));
+        let handle = Handle::new(reactor, Arc::new(LocalSpawner(Arc::clone(&shared))));
+        let core = Rc::new(LocalCore::new(
+            shared,
+            self.shuffle,
+            self.global_queue_interval,
+            self.event_interval,
+        ));
+        LocalExecutor::from_parts(core, handle)
+    }
+}
+
+impl fmt::Debug for LocalBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalBuilder")
+            .field("reactor", &self.reactor.is_some())
+            .field("shuffle", &self.shuffle)
+            .field("lost_waker_check", &self.check_lost)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("event_interval", &self.event_interval)
+            .finish_non_exhaustive()
+    }
+}

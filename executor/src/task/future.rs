@@ -1,0 +1,254 @@
+//! The future async-task runs for every task: the user's future plus what
+//! the protocol asks an executor to do around each poll.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use baton_protocol::coop::{self, DEFAULT_BUDGET};
+use baton_protocol::wait::{self, WaitFor};
+use baton_protocol::{Error, Handle};
+use pin_project_lite::pin_project;
+
+use super::{Meta, STATE_IDLE, STATE_RUNNING, lost};
+use crate::context;
+
+/// What a task leaves behind: its output, or why it has none.
+///
+/// Dropping it catches a panic in the output's destructor: async-task drops
+/// the output of a detached task inside an abort-on-panic guard, and a
+/// destructor's panic must not abort the process.
+pub(crate) struct Output<T>(Option<Result<T, Error>>);
+
+impl<T> Output<T> {
+    /// Takes the result out; `InvalidState` if it was already taken.
+    pub(crate) fn take(&mut self) -> Result<T, Error> {
+        self.0.take().unwrap_or(Err(Error::InvalidState(
+            "the task's output was already taken",
+        )))
+    }
+}
+
+impl<T> Drop for Output<T> {
+    fn drop(&mut self) {
+        if let Some(result) = self.0.take() {
+            contain(|| drop(result));
+        }
+    }
+}
+
+pin_project! {
+    #[project = StageProj]
+    enum Stage<F> {
+        Running { #[pin] future: F },
+        Done,
+    }
+}
+
+pin_project! {
+    /// The user's future, run under the executor's rules.
+    ///
+    /// Per poll: the cancel flag is checked first (a cancelled task is never
+    /// polled again, and one cancelled before its first poll is never polled
+    /// at all: Decision 3); the cooperative budget is reset; the wait slot is
+    /// cleared before and read after, and the report kept for dumps; a panic
+    /// is caught and becomes the task's output. The user's future is dropped
+    /// as soon as it is done with, under `catch_unwind`, and the task leaves
+    /// the registry at that moment.
+    pub(crate) struct TaskFuture<F> {
+        #[pin]
+        stage: Stage<F>,
+        info: Meta,
+        check_lost: bool,
+        // The last report stored in the record, kept here so that an
+        // unchanged report (a task waiting on the same fd again) costs no lock.
+        last_wait: Option<WaitFor>,
+    }
+
+    impl<F> PinnedDrop for TaskFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            let running = matches!(this.stage.as_mut().project(), StageProj::Running { .. });
+            if running {
+                // Dropped before it finished: cancelled by shutdown, or by
+                // the runnable being dropped. Nobody can receive a panic of
+                // the destructor as a task output any more, so it goes to the
+                // runtime's error hook.
+                let mut stage = this.stage;
+                if let Err(error) = catch(|| stage.set(Stage::Done)) {
+                    report(&error);
+                }
+                this.info.core.tasks().remove(this.info);
+            }
+        }
+    }
+}
+
+impl<F: Future> TaskFuture<F> {
+    pub(crate) fn new(future: F, info: Meta, check_lost: bool) -> TaskFuture<F> {
+        TaskFuture {
+            stage: Stage::Running { future },
+            info,
+            check_lost,
+            last_wait: None,
+        }
+    }
+}
+
+impl<F: Future> Future for TaskFuture<F> {
+    type Output = Output<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output<F::Output>> {
+        let mut this = self.project();
+        let info = &**this.info;
+        if info.is_cancelled() {
+            let result = finish(this.stage, this.info, Err(Error::Cancelled(None)));
+            return Poll::Ready(Output(Some(result)));
+        }
+        let future = match this.stage.as_mut().project() {
+            StageProj::Running { future } => future,
+            // async-task never polls a future again once it returned Ready.
+            StageProj::Done => return Poll::Ready(Output(None)),
+        };
+        info.set_state(STATE_RUNNING);
+        let _stale = wait::take();
+        let polled = catch(|| {
+            coop::with_budget(DEFAULT_BUDGET, || {
+                if *this.check_lost {
+                    lost::poll_checked(future, cx, info)
+                } else {
+                    context::with_task_waker(cx.waker(), || future.poll(cx))
+                }
+            })
+        });
+        let reported = wait::take();
+        match polled {
+            Ok(Poll::Pending) => {
+                if reported != *this.last_wait {
+                    *this.last_wait = reported;
+                    info.set_wait(reported);
+                }
+                info.set_state(STATE_IDLE);
+                Poll::Pending
+            }
+            Ok(Poll::Ready(value)) => {
+                Poll::Ready(Output(Some(finish(this.stage, this.info, Ok(value)))))
+            }
+            Err(error) => Poll::Ready(Output(Some(finish(this.stage, this.info, Err(error))))),
+        }
+    }
+}
+
+/// Drops the user's future (a panic in its destructor replaces `result`)
+/// and takes the task out of the registry.
+fn finish<F: Future>(
+    mut stage: Pin<&mut Stage<F>>,
+    info: &Meta,
+    result: Result<F::Output, Error>,
+) -> Result<F::Output, Error> {
+    let dropped = catch(|| stage.set(Stage::Done));
+    info.core.tasks().remove(info);
+    match (dropped, result) {
+        (Ok(()), result) => result,
+        // The future panicked, then its destructor too: the first panic is
+        // the one that explains what went wrong.
+        (Err(_), Err(first @ Error::Panicked(_))) => Err(first),
+        // A destructor's panic while cancelling is reported through join
+        // in place of the cancellation.
+        (Err(error), Err(_)) => Err(error),
+        (Err(error), Ok(value)) => {
+            contain(|| drop(value));
+            Err(error)
+        }
+    }
+}
+
+/// Runs `f`, turning a panic into [`Error::Panicked`] with its payload text.
+pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Error> {
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let error = Error::from_panic(&*payload);
+        drop_payload(payload);
+        error
+    })
+}
+
+/// Runs `f` and swallows a panic: for destructors whose panic has nowhere
+/// better to go.
+pub(crate) fn contain(f: impl FnOnce()) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(f)) {
+        drop_payload(payload);
+    }
+}
+
+/// Drops a panic payload; a payload whose own destructor panics is leaked
+/// rather than allowed to unwind further.
+fn drop_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
+    }
+}
+
+/// Hands an error nobody can receive to the current runtime's error hook
+/// (standard error without one).
+pub(crate) fn report(error: &Error) {
+    match Handle::try_current() {
+        Some(handle) => handle.report_error(error),
+        None => eprintln!("baton: unobserved error: {error}"),
+    }
+}
+
+/// A future that runs a closure once, when first polled: a blocking job.
+pub(crate) struct RunOnce<F>(Option<F>);
+
+impl<F> RunOnce<F> {
+    pub(crate) fn new(f: F) -> RunOnce<F> {
+        RunOnce(Some(f))
+    }
+}
+
+// The closure is moved out, never pinned.
+impl<F> Unpin for RunOnce<F> {}
+
+impl<F: FnOnce() -> R, R> Future for RunOnce<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<R> {
+        match self.0.take() {
+            Some(f) => Poll::Ready(f()),
+            // The task future drops this future as soon as it returned Ready,
+            // so it is never polled twice.
+            None => Poll::Pending,
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catch_keeps_the_payload_text() {
+        let e = catch(|| panic!("boom {}", 7)).unwrap_err();
+        assert!(
+            matches!(e, Error::Panicked(ref t) if t == "boom 7"),
+            "{e:?}"
+        );
+        assert_eq!(catch(|| 5).unwrap(), 5);
+    }
+
+    #[test]
+    fn output_drop_contains_a_panicking_destructor() {
+        struct Bomb;
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                panic!("bomb");
+            }
+        }
+        drop(Output(Some(Ok(Bomb))));
+        let mut taken = Output::<u8>(Some(Ok(1)));
+        assert_eq!(taken.take().unwrap(), 1);
+        assert!(matches!(taken.take(), Err(Error::InvalidState(_))));
+    }
+}

@@ -1,0 +1,241 @@
+//! The registry of live tasks: what `abort`, shutdown, metrics and task
+//! dumps reach tasks through.
+//!
+//! A task is *registered* from its creation until its future is dropped
+//! (finished, cancelled or panicked); the registry holds its record and a
+//! waker, so shutdown can wake every pending task and make it drop its
+//! future, and a dump can list what each one waits on. A task is *alive*
+//! from its creation until its allocation is freed, which for a finished
+//! task is when its output has been taken or dropped.
+//!
+//! The registry is sharded by task id so that workers spawning and finishing
+//! tasks at once rarely meet on one lock.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
+use std::time::Instant;
+
+use baton_protocol::Error;
+use baton_protocol::task::TaskId;
+use slab::Slab;
+
+use super::{Dump, Meta, NO_SLOT, Runnable, TaskDump, TaskInfo};
+
+/// One shard, alone on its cache lines so that two shards' locks never
+/// bounce one line between cores.
+#[repr(align(128))]
+struct Shard {
+    entries: Mutex<Slab<Entry>>,
+    /// Tasks of this shard created and not yet freed.
+    alive: AtomicUsize,
+}
+
+struct Entry {
+    info: Meta,
+    waker: Waker,
+}
+
+/// The registry and task counters of one executor.
+pub(crate) struct Tasks {
+    shards: Box<[Shard]>,
+    /// Set once by [`close`](Tasks::close): no task is registered afterwards.
+    closed: AtomicBool,
+    next_id: AtomicU64,
+    /// Tasks that left the registry after it was closed, signalled for
+    /// shutdown's wait.
+    removals: (Mutex<u64>, Condvar),
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Tasks {
+    /// A registry with `shards` shards (rounded up to a power of two).
+    pub(crate) fn new(shards: usize) -> Tasks {
+        let shards = shards.max(1).next_power_of_two();
+        Tasks {
+            shards: (0..shards)
+                .map(|_| Shard {
+                    entries: Mutex::new(Slab::new()),
+                    alive: AtomicUsize::new(0),
+                })
+                .collect(),
+            closed: AtomicBool::new(false),
+            next_id: AtomicU64::new(1),
+            removals: (Mutex::new(0), Condvar::new()),
+        }
+    }
+
+    fn shard(&self, id: TaskId) -> &Shard {
+        // Ids are dense, so the low bits spread consecutive spawns over
+        // every shard.
+        &self.shards[(id.get() as usize) & (self.shards.len() - 1)]
+    }
+
+    /// A fresh id; ids start at 1 and are never reused by one executor.
+    pub(crate) fn next_id(&self) -> TaskId {
+        // The counter starts at one and would take centuries to wrap.
+        const LAST: TaskId = match TaskId::new(u64::MAX) {
+            Some(id) => id,
+            None => panic!("u64::MAX is not zero"),
+        };
+        TaskId::new(self.next_id.fetch_add(1, Ordering::Relaxed)).unwrap_or(LAST)
+    }
+
+    /// Tasks created so far.
+    pub(crate) fn spawned(&self) -> u64 {
+        self.next_id.load(Ordering::Relaxed) - 1
+    }
+
+    pub(crate) fn task_created(&self, id: TaskId) {
+        self.shard(id).alive.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn task_freed(&self, id: TaskId) {
+        self.shard(id).alive.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Tasks created and not yet freed.
+    pub(crate) fn alive(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.alive.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Whether [`close`](Tasks::close) was called.
+    #[inline]
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Registers a new task.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Shutdown`] once the registry is closed.
+    pub(crate) fn register(&self, runnable: &Runnable) -> Result<(), Error> {
+        let info = runnable.metadata();
+        let mut entries = lock(&self.shard(info.id).entries);
+        // Checked under the shard lock: `close` takes every shard lock after
+        // setting the flag, so a registration either sees the flag or is
+        // seen by the shutdown that follows.
+        if self.is_closed() {
+            return Err(Error::Shutdown);
+        }
+        let slot = entries.insert(Entry {
+            info: Arc::clone(info),
+            waker: runnable.waker(),
+        });
+        info.slot.store(slot, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Takes a task whose future has been dropped out of the registry.
+    pub(crate) fn remove(&self, info: &TaskInfo) {
+        let slot = info.slot.load(Ordering::Relaxed);
+        if slot == NO_SLOT {
+            return;
+        }
+        let entry = lock(&self.shard(info.id).entries).try_remove(slot);
+        // The record and waker are released outside the lock.
+        drop(entry);
+        if self.is_closed() {
+            *lock(&self.removals.0) += 1;
+            self.removals.1.notify_all();
+        }
+    }
+
+    /// Wakes a registered task (for `abort`); a no-op once it left.
+    pub(crate) fn wake(&self, info: &TaskInfo) {
+        let slot = info.slot.load(Ordering::Relaxed);
+        let waker = lock(&self.shard(info.id).entries)
+            .get(slot)
+            .filter(|entry| std::ptr::eq(&*entry.info, info))
+            .map(|entry| entry.waker.clone());
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Refuses every later registration. Returns whether this call closed it.
+    pub(crate) fn close(&self) -> bool {
+        let first = !self.closed.swap(true, Ordering::AcqRel);
+        for shard in self.shards.iter() {
+            drop(lock(&shard.entries));
+        }
+        first
+    }
+
+    /// Marks every registered task cancelled and wakes it, so that it is
+    /// queued once more and its executor drops it.
+    pub(crate) fn cancel_all(&self) {
+        for shard in self.shards.iter() {
+            let wakers: Vec<Waker> = lock(&shard.entries)
+                .iter()
+                .map(|(_, entry)| {
+                    entry.info.cancelled.store(true, Ordering::Release);
+                    entry.waker.clone()
+                })
+                .collect();
+            wakers.into_iter().for_each(Waker::wake);
+        }
+    }
+
+    /// Whether no task is registered.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.shards.iter().all(|s| lock(&s.entries).is_empty())
+    }
+
+    /// How many tasks left the registry since it was closed.
+    pub(crate) fn removals(&self) -> u64 {
+        *lock(&self.removals.0)
+    }
+
+    /// Waits until a task leaves the closed registry after `seen`
+    /// [`removals`](Tasks::removals), or the registry is empty, or
+    /// `deadline` passes. Returns false only when the deadline passed.
+    pub(crate) fn wait_removal(&self, seen: u64, deadline: Option<Instant>) -> bool {
+        let mut removals = lock(&self.removals.0);
+        while *removals == seen && !self.is_empty() {
+            removals = match deadline {
+                None => self
+                    .removals
+                    .1
+                    .wait(removals)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return false;
+                    }
+                    match self.removals.1.wait_timeout(removals, left) {
+                        Ok((guard, _)) => guard,
+                        Err(poisoned) => poisoned.into_inner().0,
+                    }
+                }
+            };
+        }
+        true
+    }
+
+    /// Appends a snapshot of every registered task to `dump`.
+    pub(crate) fn dump_into(&self, dump: &mut Dump) {
+        for shard in self.shards.iter() {
+            let infos: Vec<Meta> = lock(&shard.entries)
+                .iter()
+                .map(|(_, entry)| Arc::clone(&entry.info))
+                .collect();
+            dump.tasks.extend(infos.iter().map(|info| TaskDump {
+                id: info.id,
+                name: info.name.clone(),
+                location: info.location,
+                state: info.state(),
+                waits_for: info.wait(),
+                blocking: info.kind == super::Kind::Blocking,
+            }));
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! `Source`: one registration with a reactor, and the readiness loops every
+//! I/O operation of [`Async`](super::Async) runs through.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, ready};
+
+use crate::reactor::{IoFault, SourceKey, Tick};
+use crate::wait::{self, WaitFor};
+use crate::{Direction, Error, Handle, Interest, Reactor, coop};
+
+/// A file descriptor registered with a reactor; deregistered on drop.
+///
+/// # Invariant
+///
+/// `fd` stays open from [`Source::register`] until this value is dropped:
+/// the owner ([`Async`](super::Async)) drops its `Source` before the I/O
+/// handle that owns the fd.
+pub(crate) struct Source {
+    reactor: Arc<dyn Reactor>,
+    key: SourceKey,
+    fd: RawFd,
+    /// Per direction, `raw + 1` of the last tick that [`poll_fresh`]
+    /// returned, `0` for none. A tick whose raw value is `u64::MAX` wraps to
+    /// "none": it costs at most one extra wait, never a missed wake-up.
+    ///
+    /// [`poll_fresh`]: Source::poll_fresh
+    seen: [AtomicU64; 2],
+}
+
+impl Source {
+    /// Registers `fd` for both directions with the current runtime's reactor.
+    pub(crate) fn register(fd: RawFd) -> io::Result<Source> {
+        let handle = Handle::current()?;
+        let reactor = Arc::clone(handle.reactor());
+        let key = reactor.register(fd, Interest::BOTH)?;
+        Ok(Source {
+            reactor,
+            key,
+            fd,
+            seen: [AtomicU64::new(0), AtomicU64::new(0)],
+        })
+    }
+
+    /// Closes the source through the protocol: waiters wake with
+    /// [`Error::Closed`], and so does every later operation.
+    pub(crate) fn close(&self) -> io::Result<()> {
+        Ok(self.reactor.close(self.key)?)
+    }
+
+    /// Waits for a readiness of `dir` that this method has not returned
+    /// before.
+    ///
+    /// The reactor keeps readiness cached until it is cleared after a
+    /// `WouldBlock`. A caller that waits, finds nothing to do (another task
+    /// took the data, or the wake-up was spurious) and waits again would
+    /// otherwise get the same readiness back at once, forever. So a tick
+    /// already returned is cleared first, and the reactor re-arms: it reports
+    /// the direction again, with a new tick, if it is still ready.
+    pub(crate) fn poll_fresh(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(coop::poll_proceed(cx));
+        let seen = &self.seen[dir.index()];
+        let mut cleared = false;
+        loop {
+            let tick = ready!(self.poll_ready(dir, cx))?;
+            let mark = tick.into_raw().wrapping_add(1);
+            // `cleared`: a reactor that reports the very tick it was just
+            // told to clear has a fresh readiness by its own account.
+            if seen.swap(mark, Ordering::AcqRel) != mark || cleared {
+                return Poll::Ready(Ok(()));
+            }
+            self.reactor.clear_ready(self.key, dir, tick)?;
+            cleared = true;
+        }
+    }
+
+    /// Runs one I/O operation: waits until `dir` is ready, runs `op`, and on
+    /// `WouldBlock` clears that readiness and waits again; `Interrupted` is
+    /// retried.
+    ///
+    /// `op` receives the most bytes it may move, `None` for no limit: a
+    /// [`IoFault::Short`] from the reactor's fault point. Operations without
+    /// a buffer ignore it.
+    ///
+    /// # Implementation notes
+    ///
+    /// One unit of the cooperative budget per poll; the fault point is asked
+    /// once per poll, at its first attempt.
+    pub(crate) fn poll_io<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(Option<usize>) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        ready!(coop::poll_proceed(cx));
+        let mut first = true;
+        loop {
+            let tick = ready!(self.poll_ready(dir, cx))?;
+            let fault = if first {
+                first = false;
+                self.reactor.io_fault(self.key, dir)
+            } else {
+                None
+            };
+            let result = match fault {
+                None => op(None),
+                Some(IoFault::WouldBlock) => Err(io::ErrorKind::WouldBlock.into()),
+                Some(IoFault::Interrupted) => Err(io::ErrorKind::Interrupted.into()),
+                Some(IoFault::Short(n)) => op(Some(n.max(1))),
+            };
+            match result {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.reactor.clear_ready(self.key, dir, tick)?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// The reactor's readiness, with a wait report on `Pending`.
+    fn poll_ready(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<Result<Tick, Error>> {
+        let poll = self.reactor.poll_ready(self.key, dir, cx);
+        if poll.is_pending() {
+            wait::report(WaitFor::Io { fd: self.fd, dir });
+        }
+        poll
+    }
+}
+
+impl Drop for Source {
+    fn drop(&mut self) {
+        // The only failures are "already gone" (a reactor that lost the key)
+        // and OS errors on a registration that is dead either way; a
+        // destructor has no one to tell.
+        let _ = self.reactor.deregister(self.key);
+    }
+}

@@ -1,0 +1,54 @@
+//! Networking: TCP, UDP and Unix-domain sockets over [`Async`](crate::io::Async).
+//!
+//! Each type wraps the standard library's socket in an
+//! [`Async`](crate::io::Async) registered with the current runtime's reactor,
+//! so it runs on every backend. The stream types implement `futures_io`'s
+//! [`AsyncRead`](futures_io::AsyncRead) and
+//! [`AsyncWrite`](futures_io::AsyncWrite), vectored operations included, both
+//! owned and through `&`, so one task can read while another writes.
+//!
+//! Constructors register with the runtime entered on the calling thread:
+//! outside one they fail with an `io::Error` carrying
+//! [`Error::NoRuntime`](crate::Error::NoRuntime).
+//!
+//! Connecting never blocks the thread: the socket is created non-blocking,
+//! `connect` returns `EINPROGRESS`, and the future waits for write readiness
+//! and reads `SO_ERROR`, so a closed port is `ConnectionRefused`, not a hang.
+//!
+//! # Examples
+//!
+//! An echo round trip on loopback:
+//!
+//! ```no_run
+//! use baton_protocol::net::{TcpListener, TcpStream};
+//! use futures_io::{AsyncRead, AsyncWrite};
+//! use std::future::poll_fn;
+//! use std::pin::Pin;
+//!
+//! # async fn demo() -> std::io::Result<()> {
+//! let listener = TcpListener::bind(([127, 0, 0, 1], 0))?;
+//! let mut client = TcpStream::connect(listener.local_addr()?).await?;
+//! let (mut server, _peer) = listener.accept().await?;
+//!
+//! poll_fn(|cx| Pin::new(&mut client).poll_write(cx, b"hi")).await?;
+//! let mut buf = [0; 2];
+//! let n = poll_fn(|cx| Pin::new(&mut server).poll_read(cx, &mut buf)).await?;
+//! assert_eq!(&buf[..n], b"hi");
+//! # Ok(()) }
+//! ```
+
+mod connect;
+mod delegate;
+mod tcp_listener;
+mod tcp_stream;
+mod udp_socket;
+mod unix_datagram;
+mod unix_listener;
+mod unix_stream;
+
+pub use tcp_listener::TcpListener;
+pub use tcp_stream::TcpStream;
+pub use udp_socket::UdpSocket;
+pub use unix_datagram::UnixDatagram;
+pub use unix_listener::UnixListener;
+pub use unix_stream::UnixStream;

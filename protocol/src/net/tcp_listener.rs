@@ -1,0 +1,138 @@
+//! `TcpListener`: accepts TCP connections without blocking.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+
+use socket2::SockRef;
+
+use super::TcpStream;
+use super::delegate::as_fd;
+use crate::io::Async;
+
+/// A TCP socket listening for connections.
+///
+/// # Examples
+///
+/// ```no_run
+/// use baton_protocol::net::TcpListener;
+///
+/// # async fn demo() -> std::io::Result<()> {
+/// let listener = TcpListener::bind(([127, 0, 0, 1], 0))?;
+/// println!("listening on {}", listener.local_addr()?);
+/// loop {
+///     let (stream, peer) = listener.accept().await?;
+///     # let _ = (stream, peer);
+/// }
+/// # }
+/// ```
+pub struct TcpListener {
+    inner: Async<std::net::TcpListener>,
+}
+
+impl TcpListener {
+    /// Binds a listener to `addr` (port 0 picks a free port) and registers
+    /// it with the current runtime's reactor.
+    ///
+    /// # Errors
+    ///
+    /// The OS's `bind`/`listen` error; outside a runtime, an `io::Error`
+    /// carrying [`Error::NoRuntime`](crate::Error::NoRuntime).
+    pub fn bind(addr: impl Into<SocketAddr>) -> io::Result<TcpListener> {
+        TcpListener::from_std(std::net::TcpListener::bind(addr.into())?)
+    }
+
+    /// Wraps a standard listener, putting it in non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// As [`Async::new`].
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        Ok(TcpListener {
+            inner: Async::new(listener)?,
+        })
+    }
+
+    /// Deregisters the listener and gives back the standard one, still in
+    /// non-blocking mode.
+    pub fn into_std(self) -> std::net::TcpListener {
+        self.inner.into_inner()
+    }
+
+    /// Waits for a connection and accepts it.
+    ///
+    /// The new stream is created non-blocking and close-on-exec
+    /// (`accept4`), and registered with the same runtime.
+    ///
+    /// # Errors
+    ///
+    /// `accept`'s error (`EMFILE`, for example, after which the listener
+    /// still works); [`Error::Closed`](crate::Error::Closed) or
+    /// [`Error::Shutdown`](crate::Error::Shutdown) as `io::Error`s.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// The poll form of [`accept`](TcpListener::accept), for hand-written
+    /// futures.
+    ///
+    /// # Return value
+    ///
+    /// `Ready` with the accepted stream and its peer's address, or an error;
+    /// `Pending` with the waker stored in the reactor.
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let (socket, addr) = match self.inner.poll_read_with(cx, |listener, _| {
+            SockRef::from(listener).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
+        }) {
+            Poll::Ready(Ok(accepted)) => accepted,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        };
+        let Some(addr) = addr.as_socket() else {
+            return Poll::Ready(Err(io::Error::other(
+                "accept returned a peer address that is not IPv4 or IPv6",
+            )));
+        };
+        let stream = std::net::TcpStream::from(socket);
+        Poll::Ready(TcpStream::from_nonblocking(stream).map(|stream| (stream, addr)))
+    }
+
+    /// The address the listener is bound to.
+    ///
+    /// # Errors
+    ///
+    /// `getsockname`'s error.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.get_ref().local_addr()
+    }
+
+    /// The IP time-to-live of accepted connections' packets.
+    ///
+    /// # Errors
+    ///
+    /// `getsockopt`'s error.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.get_ref().ttl()
+    }
+
+    /// Sets the IP time-to-live.
+    ///
+    /// # Errors
+    ///
+    /// `setsockopt`'s error.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.get_ref().set_ttl(ttl)
+    }
+}
+
+as_fd!(TcpListener);
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("TcpListener")
+            .field(self.inner.get_ref())
+            .finish()
+    }
+}

@@ -1,0 +1,168 @@
+//! The mio glue: everything [`EpollReactor`](crate::EpollReactor) asks of
+//! the OS, and nothing else.
+//!
+//! This module must provide:
+//!
+//! - [`Registry`]: the [`Registrar`] of the readiness table: add an fd
+//!   edge-triggered, re-arm it (`EPOLL_CTL_MOD`), delete it; with epoll's
+//!   errors mapped to the protocol's (`EPERM` on a regular file or directory
+//!   to [`Error::Unsupported`], `EEXIST` to [`Error::AlreadyRegistered`],
+//!   `EBADF` kept as [`Error::Io`]); and tell whether an fd number still
+//!   names the file registered under it.
+//! - [`Poller`]: one `epoll_wait` with a timeout (mio rounds it *up* to the
+//!   next millisecond), and the events it collected as
+//!   `(SourceKey, Readiness)` pairs, the wake-up source's own event left out.
+//! - [`Unparker`]: the eventfd (`mio::Waker`) that ends a wait from any
+//!   thread.
+//!
+//! The flag that coalesces unparks, the timers and the readiness table stay
+//! above this line, in the reactor.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+use baton_protocol::backend::{Readiness, Registrar, Sources};
+use baton_protocol::reactor::SourceKey;
+use baton_protocol::{Error, Interest};
+use mio::unix::SourceFd;
+use mio::{Events, Token};
+
+// Keys are 64 bits (slot and generation) and travel as mio tokens.
+const _: () = assert!(usize::BITS >= 64, "baton-reactor-epoll needs 64-bit tokens");
+
+/// The token of the reactor's own wake-up eventfd: a key the readiness table
+/// never hands out.
+const UNPARK: Token = Token(Sources::<Registry>::RESERVED_KEY.into_raw() as usize);
+
+/// How many events one wait collects at most; more stay queued in the
+/// kernel for the next turn.
+const EVENTS: usize = 1024;
+
+fn token(key: SourceKey) -> Token {
+    // Lossless: `usize` is 64 bits (checked above).
+    Token(key.into_raw() as usize)
+}
+
+/// mio's interest: `READABLE` is `EPOLLIN | EPOLLRDHUP`, `WRITABLE` is
+/// `EPOLLOUT`; mio adds `EPOLLET` to both.
+fn interest(interest: Interest) -> mio::Interest {
+    match (
+        interest.contains(baton_protocol::Direction::Read),
+        interest.contains(baton_protocol::Direction::Write),
+    ) {
+        (true, false) => mio::Interest::READABLE,
+        (false, true) => mio::Interest::WRITABLE,
+        _ => mio::Interest::READABLE | mio::Interest::WRITABLE,
+    }
+}
+
+/// The epoll registration half, shared by every thread.
+#[derive(Debug)]
+pub(crate) struct Registry(mio::Registry);
+
+impl Registrar for Registry {
+    fn add(&self, fd: RawFd, key: SourceKey, dirs: Interest) -> Result<(), Error> {
+        self.0
+            .register(&mut SourceFd(&fd), token(key), interest(dirs))
+            .map_err(|e| match e.kind() {
+                // epoll_ctl's EPERM: "the target file does not support
+                // epoll" (regular files, directories): Decision 4.
+                io::ErrorKind::PermissionDenied => {
+                    Error::Unsupported("regular files and directories cannot be registered")
+                }
+                io::ErrorKind::AlreadyExists => Error::AlreadyRegistered,
+                _ => Error::Io(e),
+            })
+    }
+
+    fn arm(&self, fd: RawFd, key: SourceKey, dirs: Option<Interest>) -> io::Result<()> {
+        // In `Mode::Edge` the table always re-arms with the full interest;
+        // it never asks to disarm, which epoll could only do by deleting.
+        match dirs {
+            Some(dirs) => self
+                .0
+                .reregister(&mut SourceFd(&fd), token(key), interest(dirs)),
+            None => Ok(()),
+        }
+    }
+
+    fn delete(&self, fd: RawFd) -> io::Result<()> {
+        self.0.deregister(&mut SourceFd(&fd))
+    }
+
+    fn is_registered(&self, fd: RawFd, key: SourceKey, dirs: Interest) -> bool {
+        // epoll finds a registration by fd number *and* open file: once the
+        // registered file is closed, `EPOLL_CTL_MOD` on its number fails
+        // (`ENOENT` if the number names another file now, `EBADF` if none).
+        // If it is still there, the re-arm costs at most a spurious event.
+        self.0
+            .reregister(&mut SourceFd(&fd), token(key), interest(dirs))
+            .is_ok()
+    }
+}
+
+/// The waiting half: the epoll instance and its event buffer. Only the
+/// (serialized) park touches it.
+#[derive(Debug)]
+pub(crate) struct Poller {
+    poll: mio::Poll,
+    events: Events,
+}
+
+/// Ends a wait from any thread.
+#[derive(Debug)]
+pub(crate) struct Unparker(mio::Waker);
+
+/// Creates the epoll instance, its registration half and its wake-up
+/// eventfd.
+pub(crate) fn new() -> io::Result<(Poller, Registry, Unparker)> {
+    let poll = mio::Poll::new()?;
+    let registry = poll.registry().try_clone()?;
+    let unparker = mio::Waker::new(poll.registry(), UNPARK)?;
+    Ok((
+        Poller {
+            poll,
+            events: Events::with_capacity(EVENTS),
+        },
+        Registry(registry),
+        Unparker(unparker),
+    ))
+}
+
+impl Poller {
+    /// Waits until an event, the timeout or an unpark. `EINTR` comes back
+    /// as an error of kind `Interrupted`.
+    pub(crate) fn wait(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.poll.poll(&mut self.events, timeout)
+    }
+
+    /// The events of the last wait, the unparker's left out.
+    pub(crate) fn events(&self) -> impl Iterator<Item = (SourceKey, Readiness)> + '_ {
+        self.events
+            .iter()
+            .filter(|event| event.token() != UNPARK)
+            .map(|event| {
+                let read_closed = event.is_read_closed();
+                let write_closed = event.is_write_closed();
+                (
+                    // Lossless: tokens are made from 64-bit keys.
+                    SourceKey::from_raw(event.token().0 as u64),
+                    Readiness {
+                        readable: event.is_readable() || read_closed,
+                        writable: event.is_writable() || write_closed,
+                        hangup: event.is_error() || (read_closed && write_closed),
+                    },
+                )
+            })
+    }
+}
+
+impl Unparker {
+    /// Makes the current or next wait return. An eventfd write cannot fail
+    /// short of the fd being closed (mio resets the counter before it would
+    /// overflow), so the result is not worth reporting.
+    pub(crate) fn unpark(&self) {
+        let _ = self.0.wake();
+    }
+}

@@ -1,0 +1,79 @@
+//! Running cargo from xtask: the workspace root, and builds whose test
+//! binaries we need to run ourselves.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The workspace root (xtask's parent folder).
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// A `cargo` command run from the workspace root, with the cargo that runs
+/// xtask.
+pub(crate) fn cargo() -> Command {
+    let mut cmd =
+        Command::new(std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo")));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// The extra `RUSTFLAGS` of the poll(2) build, appended to the caller's.
+pub(crate) fn poll2_rustflags() -> OsString {
+    let mut flags = std::env::var_os("RUSTFLAGS").unwrap_or_default();
+    if !flags.is_empty() {
+        flags.push(" ");
+    }
+    flags.push("--cfg polling_test_poll_backend");
+    flags
+}
+
+/// The target folder of the poll(2) build: its own, because RUSTFLAGS
+/// differ and would otherwise rebuild the default one each time.
+pub(crate) fn poll2_target_dir() -> PathBuf {
+    root().join("target").join("poll2")
+}
+
+/// Builds the test binary `test` of package `package` (optionally as the
+/// poll(2) build) and returns its path.
+pub(crate) fn build_test_binary(package: &str, test: &str, poll2: bool) -> Result<PathBuf, String> {
+    let mut cmd = cargo();
+    cmd.args(["test", "-p", package, "--test", test, "--no-run"])
+        .arg("--message-format=json-render-diagnostics")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if poll2 {
+        cmd.env("RUSTFLAGS", poll2_rustflags())
+            .env("CARGO_TARGET_DIR", poll2_target_dir());
+    }
+    let mut child = cmd.spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let mut executable = None;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let Ok(msg) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            let is_it = msg["reason"] == "compiler-artifact"
+                && msg["target"]["name"] == test
+                && msg["target"]["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|k| k == "test"));
+            if is_it && let Some(path) = msg["executable"].as_str() {
+                executable = Some(PathBuf::from(path));
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cargo failed: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "building {package}'s {test} test failed ({status})"
+        ));
+    }
+    executable.ok_or_else(|| format!("cargo built no executable for {package}'s {test} test"))
+}

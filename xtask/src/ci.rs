@@ -1,0 +1,113 @@
+//! `cargo xtask ci`: what CI runs, locally. `.ci/run` runs the same
+//! commands after installing what the tests need; a test below keeps the two
+//! lists in step.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::cargo;
+
+/// One CI step: a name, the command line, and extra environment.
+struct Step {
+    name: &'static str,
+    command: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        name: "format",
+        command: &["cargo", "fmt", "--all", "--check"],
+        env: &[],
+    },
+    Step {
+        name: "lint",
+        command: &[
+            "cargo",
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+    },
+    Step {
+        name: "docs",
+        command: &["cargo", "doc", "--workspace", "--no-deps"],
+        env: &[("RUSTDOCFLAGS", "-D warnings")],
+    },
+    Step {
+        name: "tests",
+        command: &["cargo", "test", "--workspace"],
+        env: &[],
+    },
+    Step {
+        name: "reactor-poll on poll(2)",
+        command: &["cargo", "test", "-p", "baton-reactor-poll"],
+        env: &[
+            ("RUSTFLAGS", "--cfg polling_test_poll_backend"),
+            ("CARGO_TARGET_DIR", "target/poll2"),
+        ],
+    },
+    Step {
+        name: "conformance",
+        command: &["cargo", "xtask", "conformance"],
+        env: &[],
+    },
+];
+
+pub(crate) fn run() -> ExitCode {
+    let started = Instant::now();
+    for step in STEPS {
+        eprintln!("\n==> {} ({})", step.name, step.command.join(" "));
+        let step_started = Instant::now();
+        let mut cmd = cargo::cargo();
+        cmd.args(&step.command[1..]);
+        for (k, v) in step.env {
+            cmd.env(k, v);
+        }
+        match cmd.status() {
+            Ok(s) if s.success() => {
+                eprintln!("==> {} passed in {:.0?}", step.name, step_started.elapsed());
+            }
+            Ok(s) => {
+                eprintln!("==> {} FAILED ({s})", step.name);
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("==> {} could not start: {e}", step.name);
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    eprintln!("\nci: every step passed in {:.0?}", started.elapsed());
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::STEPS;
+
+    /// `.ci/run` must run every step of `cargo xtask ci`, with its
+    /// environment, so that local and CI runs check the same things.
+    #[test]
+    fn ci_run_script_runs_every_step() {
+        let script =
+            std::fs::read_to_string(crate::cargo::root().join(".ci/run")).expect(".ci/run exists");
+        for step in STEPS {
+            let env: String = step
+                .env
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{v}\" "))
+                .collect();
+            let line = format!("{env}{}", step.command.join(" "));
+            assert!(
+                script.lines().any(|l| l.trim() == line),
+                ".ci/run lacks the step {:?}: expected a line `{line}`",
+                step.name
+            );
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! baton's task runner, run as `cargo xtask <task>` (an alias in
+//! `.cargo/config.toml`).
+//!
+//! - `conformance [flags]`: the conformance matrix on every reactor ×
+//!   executor pair, including the poll(2) build of reactor-poll;
+//! - `ci`: exactly what CI runs (`.ci/run`), without the package installs;
+//! - `loom`: the executor's loom models.
+
+#![forbid(unsafe_code)]
+
+mod cargo;
+mod ci;
+mod conformance;
+mod loom;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [args]
+
+tasks:
+  conformance [flags]  run the conformance matrix (every reactor × executor,
+                       the poll(2) build included); `cargo xtask conformance
+                       --help` lists its flags
+  ci                   run what CI runs: fmt, clippy, docs, tests, conformance
+  loom                 run the executor's loom models (slow; release build)
+";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let task = args.next();
+    let rest: Vec<String> = args.collect();
+    match task.as_deref() {
+        Some("conformance") => conformance::run(&rest),
+        Some("ci") => ci::run(),
+        Some("loom") => loom::run(&rest),
+        Some("-h" | "--help") => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("xtask: unknown task {other:?}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        None => {
+            eprint!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
