@@ -1,5 +1,6 @@
 //! The mio glue: everything [`EpollReactor`](crate::EpollReactor) asks of
-//! the OS, and nothing else.
+//! the OS, and nothing else: the [`Os`] of the kit's
+//! [`Driver`](baton_protocol::backend::Driver).
 //!
 //! This module must provide:
 //!
@@ -7,22 +8,21 @@
 //!   edge-triggered, re-arm it (`EPOLL_CTL_MOD`), delete it; with epoll's
 //!   errors mapped to the protocol's (`EPERM` on a regular file or directory
 //!   to [`Error::Unsupported`], `EEXIST` to [`Error::AlreadyRegistered`],
-//!   `EBADF` kept as [`Error::Io`]); and tell whether an fd number still
-//!   names the file registered under it.
-//! - [`Poller`]: one `epoll_wait` with a timeout (mio rounds it *up* to the
-//!   next millisecond), and the events it collected as
+//!   `EBADF` kept as [`Error::Io`]); tell whether an fd number still names
+//!   the file registered under it; and hold the eventfd (`mio::Waker`) that
+//!   ends a wait from any thread.
+//! - [`Waiter`]: one `epoll_wait` until a deadline (mio rounds the timeout
+//!   *up* to the next millisecond), and the events it collected as
 //!   `(SourceKey, Readiness)` pairs, the wake-up source's own event left out.
-//! - [`Unparker`]: the eventfd (`mio::Waker`) that ends a wait from any
-//!   thread.
 //!
-//! The flag that coalesces unparks, the timers and the readiness table stay
-//! above this line, in the reactor.
+//! The flag that coalesces unparks, the timers, the readiness table and the
+//! park loop stay above this line, in the driver.
 
 use std::io;
 use std::os::fd::RawFd;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use baton_protocol::backend::{Readiness, Registrar, Sources};
+use baton_protocol::backend::{Mode, Os, Readiness, Registrar, Sources};
 use baton_protocol::reactor::SourceKey;
 use baton_protocol::{Error, Interest};
 use mio::unix::SourceFd;
@@ -57,13 +57,79 @@ fn interest(interest: Interest) -> mio::Interest {
     }
 }
 
-/// The epoll registration half, shared by every thread.
+/// The mio glue, as the kit's driver asks for it.
 #[derive(Debug)]
-pub(crate) struct Registry(mio::Registry);
+pub(crate) enum Mio {}
+
+impl Os for Mio {
+    type Registrar = Registry;
+    type Waiter = Waiter;
+
+    const MODE: Mode = Mode::Edge;
+    /// epoll_wait counts whole milliseconds (mio rounds up), and the kernel
+    /// adds its timer slack (50 µs) and the wake-up latency (measured
+    /// lateness in the crate documentation).
+    const RESOLUTION: Duration = Duration::from_millis(2);
+
+    fn open() -> io::Result<(Registry, Waiter)> {
+        let poll = mio::Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let unparker = mio::Waker::new(poll.registry(), UNPARK)?;
+        Ok((
+            Registry { registry, unparker },
+            Waiter {
+                poll,
+                events: Events::with_capacity(EVENTS),
+            },
+        ))
+    }
+
+    fn wait(_: &Registry, waiter: &mut Waiter, deadline: Option<Instant>) -> io::Result<()> {
+        // `EINTR` comes back as an error of kind `Interrupted`: the driver
+        // makes it an empty turn.
+        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        waiter.poll.poll(&mut waiter.events, timeout)
+    }
+
+    fn events(waiter: &Waiter) -> impl Iterator<Item = (SourceKey, Readiness)> + '_ {
+        waiter
+            .events
+            .iter()
+            .filter(|event| event.token() != UNPARK)
+            .map(|event| {
+                let read_closed = event.is_read_closed();
+                let write_closed = event.is_write_closed();
+                (
+                    // Lossless: tokens are made from 64-bit keys.
+                    SourceKey::from_raw(event.token().0 as u64),
+                    Readiness {
+                        readable: event.is_readable() || read_closed,
+                        writable: event.is_writable() || write_closed,
+                        hangup: event.is_error() || (read_closed && write_closed),
+                    },
+                )
+            })
+    }
+
+    fn notify(registry: &Registry) {
+        // An eventfd write cannot fail short of the fd being closed (mio
+        // resets the counter before it would overflow), so the result is not
+        // worth reporting.
+        let _ = registry.unparker.wake();
+    }
+}
+
+/// The epoll registration half, shared by every thread, with the eventfd
+/// that ends a wait.
+#[derive(Debug)]
+pub(crate) struct Registry {
+    registry: mio::Registry,
+    unparker: mio::Waker,
+}
 
 impl Registrar for Registry {
     fn add(&self, fd: RawFd, key: SourceKey, dirs: Interest) -> Result<(), Error> {
-        self.0
+        self.registry
             .register(&mut SourceFd(&fd), token(key), interest(dirs))
             .map_err(|e| match e.kind() {
                 // epoll_ctl's EPERM: "the target file does not support
@@ -81,14 +147,14 @@ impl Registrar for Registry {
         // it never asks to disarm, which epoll could only do by deleting.
         match dirs {
             Some(dirs) => self
-                .0
+                .registry
                 .reregister(&mut SourceFd(&fd), token(key), interest(dirs)),
             None => Ok(()),
         }
     }
 
     fn delete(&self, fd: RawFd) -> io::Result<()> {
-        self.0.deregister(&mut SourceFd(&fd))
+        self.registry.deregister(&mut SourceFd(&fd))
     }
 
     fn is_registered(&self, fd: RawFd, key: SourceKey, dirs: Interest) -> bool {
@@ -96,7 +162,7 @@ impl Registrar for Registry {
         // registered file is closed, `EPOLL_CTL_MOD` on its number fails
         // (`ENOENT` if the number names another file now, `EBADF` if none).
         // If it is still there, the re-arm costs at most a spurious event.
-        self.0
+        self.registry
             .reregister(&mut SourceFd(&fd), token(key), interest(dirs))
             .is_ok()
     }
@@ -105,64 +171,7 @@ impl Registrar for Registry {
 /// The waiting half: the epoll instance and its event buffer. Only the
 /// (serialized) park touches it.
 #[derive(Debug)]
-pub(crate) struct Poller {
+pub(crate) struct Waiter {
     poll: mio::Poll,
     events: Events,
-}
-
-/// Ends a wait from any thread.
-#[derive(Debug)]
-pub(crate) struct Unparker(mio::Waker);
-
-/// Creates the epoll instance, its registration half and its wake-up
-/// eventfd.
-pub(crate) fn new() -> io::Result<(Poller, Registry, Unparker)> {
-    let poll = mio::Poll::new()?;
-    let registry = poll.registry().try_clone()?;
-    let unparker = mio::Waker::new(poll.registry(), UNPARK)?;
-    Ok((
-        Poller {
-            poll,
-            events: Events::with_capacity(EVENTS),
-        },
-        Registry(registry),
-        Unparker(unparker),
-    ))
-}
-
-impl Poller {
-    /// Waits until an event, the timeout or an unpark. `EINTR` comes back
-    /// as an error of kind `Interrupted`.
-    pub(crate) fn wait(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        self.poll.poll(&mut self.events, timeout)
-    }
-
-    /// The events of the last wait, the unparker's left out.
-    pub(crate) fn events(&self) -> impl Iterator<Item = (SourceKey, Readiness)> + '_ {
-        self.events
-            .iter()
-            .filter(|event| event.token() != UNPARK)
-            .map(|event| {
-                let read_closed = event.is_read_closed();
-                let write_closed = event.is_write_closed();
-                (
-                    // Lossless: tokens are made from 64-bit keys.
-                    SourceKey::from_raw(event.token().0 as u64),
-                    Readiness {
-                        readable: event.is_readable() || read_closed,
-                        writable: event.is_writable() || write_closed,
-                        hangup: event.is_error() || (read_closed && write_closed),
-                    },
-                )
-            })
-    }
-}
-
-impl Unparker {
-    /// Makes the current or next wait return. An eventfd write cannot fail
-    /// short of the fd being closed (mio resets the counter before it would
-    /// overflow), so the result is not worth reporting.
-    pub(crate) fn unpark(&self) {
-        let _ = self.0.wake();
-    }
 }

@@ -12,11 +12,13 @@
 //!   number still names the file registered under it (polling's poll(2)
 //!   backend keys fds by number, so the glue remembers each file's device
 //!   and inode).
-//! - One wait until a deadline, and the events it collected as
-//!   `(SourceKey, Readiness)` pairs; `notify` to end a wait from any thread.
+//! - [`Polling`], the [`Os`] of the kit's
+//!   [`Driver`](baton_protocol::backend::Driver): one wait until a deadline,
+//!   and the events it collected as `(SourceKey, Readiness)` pairs; `notify`
+//!   to end a wait from any thread.
 //!
-//! The flag that coalesces unparks, the timers and the readiness table stay
-//! above this line, in the reactor.
+//! The flag that coalesces unparks, the timers, the readiness table and the
+//! park loop stay above this line, in the driver.
 
 #![allow(
     unsafe_code,
@@ -29,9 +31,9 @@ use std::mem::MaybeUninit;
 use std::num::NonZeroUsize;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use baton_protocol::backend::{Readiness, Registrar};
+use baton_protocol::backend::{Mode, Os, Readiness, Registrar};
 use baton_protocol::reactor::SourceKey;
 use baton_protocol::{Direction, Error, Interest};
 use polling::{Event, Events, PollMode};
@@ -120,59 +122,66 @@ pub(crate) struct Poller {
     files: Mutex<HashMap<RawFd, Identity>>,
 }
 
-impl Poller {
+/// The polling glue, as the kit's driver asks for it.
+#[derive(Debug)]
+pub(crate) enum Polling {}
+
+impl Os for Polling {
+    type Registrar = Poller;
+    type Waiter = Events;
+
+    const MODE: Mode = Mode::Oneshot;
+    /// polling waits with nanosecond timeouts (a timerfd on epoll, ppoll on
+    /// poll(2)); what remains is the kernel's timer slack and the wake-up
+    /// latency (measured lateness in the crate documentation).
+    const RESOLUTION: Duration = Duration::from_millis(1);
+
     /// Creates the poller (epoll with an eventfd and a timerfd, or poll(2)
     /// with a pipe under `--cfg polling_test_poll_backend`).
-    pub(crate) fn new() -> io::Result<Poller> {
-        Ok(Poller {
+    fn open() -> io::Result<(Poller, Events)> {
+        let poller = Poller {
             poller: polling::Poller::new()?,
             files: Mutex::new(HashMap::new()),
-        })
+        };
+        Ok((poller, Events::with_capacity(EVENTS)))
     }
 
-    /// An event buffer for [`wait`](Poller::wait).
-    pub(crate) fn events() -> Events {
-        Events::with_capacity(EVENTS)
-    }
-
-    /// Waits until an event, `deadline` (`None`: for ever) or a
-    /// notification. polling retries `EINTR` itself, with the same deadline,
-    /// so a signal never ends the wait early and never surfaces here.
-    pub(crate) fn wait(&self, events: &mut Events, deadline: Option<Instant>) -> io::Result<()> {
+    /// polling retries `EINTR` itself, with the same deadline, so a signal
+    /// never ends the wait early and never surfaces here.
+    fn wait(poller: &Poller, events: &mut Events, deadline: Option<Instant>) -> io::Result<()> {
         events.clear();
         match deadline {
-            Some(deadline) => self.poller.wait_deadline(events, deadline),
-            None => self.poller.wait(events, None),
+            Some(deadline) => poller.poller.wait_deadline(events, deadline),
+            None => poller.poller.wait(events, None),
         }
         .map(drop)
     }
 
-    /// Makes the current or next wait return.
-    pub(crate) fn notify(&self) {
+    fn events(events: &Events) -> impl Iterator<Item = (SourceKey, Readiness)> + '_ {
+        events.iter().map(|ev| {
+            // polling counts HUP and ERR as both readable and writable. An
+            // event with neither is poll(2)'s POLLNVAL: the fd was closed
+            // under the reactor; report a hang-up so the waiters meet EBADF
+            // themselves.
+            let hangup =
+                ev.is_interrupt() || ev.is_err() == Some(true) || !(ev.readable || ev.writable);
+            (
+                // Lossless: keys are 64 bits.
+                SourceKey::from_raw(ev.key as u64),
+                Readiness {
+                    readable: ev.readable,
+                    writable: ev.writable,
+                    hangup,
+                },
+            )
+        })
+    }
+
+    fn notify(poller: &Poller) {
         // Writing the eventfd or pipe cannot fail short of the fd being
         // closed, which only dropping the poller does.
-        let _ = self.poller.notify();
+        let _ = poller.poller.notify();
     }
-}
-
-/// The events of the last wait, as the readiness table wants them.
-pub(crate) fn readiness(events: &Events) -> impl Iterator<Item = (SourceKey, Readiness)> + '_ {
-    events.iter().map(|ev| {
-        // polling counts HUP and ERR as both readable and writable. An event
-        // with neither is poll(2)'s POLLNVAL: the fd was closed under the
-        // reactor; report a hang-up so the waiters meet EBADF themselves.
-        let hangup =
-            ev.is_interrupt() || ev.is_err() == Some(true) || !(ev.readable || ev.writable);
-        (
-            // Lossless: keys are 64 bits.
-            SourceKey::from_raw(ev.key as u64),
-            Readiness {
-                readable: ev.readable,
-                writable: ev.writable,
-                hangup,
-            },
-        )
-    })
 }
 
 impl Registrar for Poller {

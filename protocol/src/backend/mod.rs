@@ -57,11 +57,13 @@
 //! # Ok::<(), baton_protocol::Error>(())
 //! ```
 
+mod driver;
 mod pages;
 mod sources;
 mod timers;
 mod wake;
 
+pub use self::driver::{Driver, Os};
 pub use self::sources::{Mode, Readiness, Registrar, Sources};
 pub use self::timers::Timers;
 pub use self::wake::wake_all;

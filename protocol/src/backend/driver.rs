@@ -1,0 +1,250 @@
+//! `Driver`: a whole [`Reactor`] over an OS poller, written once.
+
+use std::fmt;
+use std::io;
+use std::mem;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use super::{Mode, Readiness, Registrar, Sources, Timers, wake_all};
+use crate::Error;
+use crate::reactor::{Direction, Interest, Reactor, ReactorStats, SourceKey, Tick, TimerKey, Turn};
+
+/// The OS half of a reactor: what a [`Driver`] asks of the operating system,
+/// and nothing else. One implementation per poller (mio, polling, ...),
+/// usually an uninhabited marker type in the reactor crate's glue module.
+pub trait Os: Send + Sync + 'static {
+    /// The registration half, shared by every thread; the readiness table
+    /// owns it.
+    type Registrar: Registrar;
+    /// The waiting half (the event buffer, and the poll instance if it is
+    /// separate); only the serialized park touches it.
+    type Waiter: Send;
+
+    /// How registrations behave: edge-triggered, or oneshot and re-armed.
+    const MODE: Mode;
+    /// The most a timer may fire late on an idle machine with this poller
+    /// (what [`Reactor::resolution`] advertises).
+    const RESOLUTION: Duration;
+
+    /// Opens the poller: both halves.
+    ///
+    /// # Errors
+    ///
+    /// The OS's refusal (out of file descriptors, typically).
+    fn open() -> io::Result<(Self::Registrar, Self::Waiter)>;
+
+    /// Waits until an event arrives, `deadline` passes (never, for `None`)
+    /// or [`notify`](Os::notify) is called.
+    ///
+    /// # Errors
+    ///
+    /// An error of kind `Interrupted` for a wait a signal ended (the driver
+    /// turns it into an empty turn); any other OS error.
+    fn wait(
+        registrar: &Self::Registrar,
+        waiter: &mut Self::Waiter,
+        deadline: Option<Instant>,
+    ) -> io::Result<()>;
+
+    /// The events of the last wait, as `(key, readiness)`, without the
+    /// notification's own.
+    fn events(waiter: &Self::Waiter) -> impl Iterator<Item = (SourceKey, Readiness)> + '_;
+
+    /// Makes the current or next wait return, from any thread.
+    fn notify(registrar: &Self::Registrar);
+}
+
+/// A complete [`Reactor`] over an OS poller: the readiness table, the
+/// timers, the park loop, `unpark` coalescing and shutdown, written once for
+/// every backend. A reactor crate supplies its [`Os`] glue and wraps a
+/// `Driver` in its own type.
+///
+/// # Implementation notes
+///
+/// - `park` is serialized by a mutex; the timeout is the nearest of the
+///   caller's and the timers' deadlines, or zero after an `unpark`.
+/// - An `EINTR` ends the turn early and empty (Decision 5).
+/// - Wakers are collected under the table's locks and woken after every lock
+///   is released, each under `catch_unwind` ([`wake_all`]).
+/// - `unpark` touches the OS only when no earlier unpark is still pending.
+/// - Timers inserted or moved earlier than the deadline a park waits for
+///   notify that park.
+pub struct Driver<O: Os> {
+    sources: Sources<O::Registrar>,
+    timers: Timers,
+    /// Set by `unpark` before it notifies the OS, cleared by the park that
+    /// consumes it: unparks coalesce, and one issued before a park makes
+    /// that park return at once.
+    unparked: AtomicBool,
+    park: Mutex<ParkState<O::Waiter>>,
+}
+
+/// What only the (serialized) park uses.
+struct ParkState<W> {
+    waiter: W,
+    /// A buffer for the wakers one turn collects, kept between turns.
+    wakers: Vec<Waker>,
+}
+
+impl<O: Os> Driver<O> {
+    /// Opens the OS poller and an empty driver over it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the OS refuses.
+    pub fn new() -> Result<Self, Error> {
+        let (registrar, waiter) = O::open().map_err(Error::Io)?;
+        Ok(Driver {
+            sources: Sources::new(registrar, O::MODE),
+            timers: Timers::new(),
+            unparked: AtomicBool::new(false),
+            park: Mutex::new(ParkState {
+                waiter,
+                wakers: Vec::new(),
+            }),
+        })
+    }
+
+    fn notify(&self) {
+        O::notify(self.sources.registrar());
+    }
+}
+
+impl<O: Os> Reactor for Driver<O> {
+    fn register(&self, fd: RawFd, interest: Interest) -> Result<SourceKey, Error> {
+        self.sources.register(fd, interest)
+    }
+
+    fn reregister(&self, key: SourceKey, interest: Interest) -> Result<(), Error> {
+        self.sources.reregister(key, interest)
+    }
+
+    fn deregister(&self, key: SourceKey) -> Result<(), Error> {
+        self.sources.deregister(key)
+    }
+
+    fn close(&self, key: SourceKey) -> Result<(), Error> {
+        self.sources.close(key)
+    }
+
+    fn poll_ready(
+        &self,
+        key: SourceKey,
+        dir: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Tick, Error>> {
+        self.sources.poll_ready(key, dir, cx)
+    }
+
+    fn clear_ready(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error> {
+        self.sources.clear_ready(key, dir, tick)
+    }
+
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn insert_timer(&self, deadline: Instant, waker: &Waker) -> Result<TimerKey, Error> {
+        let (key, wake_parker) = self.timers.insert(deadline, waker)?;
+        if wake_parker {
+            self.notify();
+        }
+        Ok(key)
+    }
+
+    fn poll_timer(&self, key: TimerKey, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.timers.poll(key, cx)
+    }
+
+    fn reset_timer(&self, key: TimerKey, deadline: Instant) -> Result<(), Error> {
+        if self.timers.reset(key, deadline)? {
+            self.notify();
+        }
+        Ok(())
+    }
+
+    fn cancel_timer(&self, key: TimerKey) -> bool {
+        self.timers.cancel(key)
+    }
+
+    fn park(&self, timeout: Option<Duration>, _runtime_idle: bool) -> Result<Turn, Error> {
+        if self.sources.is_shutdown() {
+            return Err(Error::Shutdown);
+        }
+        let mut park = self.park.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        // A timeout too large for an `Instant` is no limit at all.
+        let limit = timeout.and_then(|t| now.checked_add(t));
+        let until = self.timers.begin_park(limit);
+        let deadline = if self.unparked.load(Ordering::Acquire) {
+            Some(now)
+        } else {
+            until
+        };
+        let waited = O::wait(self.sources.registrar(), &mut park.waiter, deadline);
+        self.timers.end_park();
+        match waited {
+            Ok(()) => {}
+            // Decision 5: a signal ends the wait with an empty turn; the
+            // next park recomputes the timeout from the timers.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(Turn::default()),
+            Err(e) => return Err(Error::Io(e)),
+        }
+        let mut wakers = mem::take(&mut park.wakers);
+        let mut events = 0;
+        for (key, readiness) in O::events(&park.waiter) {
+            if self.sources.dispatch(key, readiness, &mut wakers) {
+                events += 1;
+            }
+        }
+        let unparked = self.unparked.swap(false, Ordering::AcqRel);
+        drop(park);
+        wake_all(wakers.drain(..));
+        // Give the buffer back unless another park already started.
+        if let Ok(mut park) = self.park.try_lock() {
+            park.wakers = wakers;
+        }
+        let timers_fired = self.timers.fire_due(Instant::now());
+        Ok(Turn::new(events, timers_fired, unparked))
+    }
+
+    fn unpark(&self) {
+        if !self.unparked.load(Ordering::Relaxed) && !self.unparked.swap(true, Ordering::AcqRel) {
+            self.notify();
+        }
+    }
+
+    fn resolution(&self) -> Duration {
+        O::RESOLUTION
+    }
+
+    fn stats(&self) -> ReactorStats {
+        ReactorStats::new(self.sources.len(), self.timers.len())
+    }
+
+    fn shutdown(&self) {
+        self.sources.shutdown();
+        self.timers.shutdown();
+        self.notify();
+    }
+}
+
+impl<O: Os> fmt::Debug for Driver<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("registrations", &self.sources.len())
+            .field("timers", &self.timers.len())
+            .field("unparked", &self.unparked.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<O: Os> Drop for Driver<O> {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
