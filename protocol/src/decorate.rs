@@ -51,6 +51,13 @@ use crate::reactor::{
 ///
 /// Each method's contract is the one documented on [`Reactor`]; an override
 /// must keep it unless breaking it is the point (a conformance mutant).
+///
+/// Hold the wrapped reactor as a generic `R: Reactor` or as `dyn Reactor`
+/// (`type Inner = dyn Reactor`) and call it through [`inner`](Self::inner).
+/// baton's own reactors are themselves thin decorators over the kit's
+/// [`Driver`](crate::backend::Driver); with both traits in scope, a method
+/// called on such a concrete type is ambiguous and needs
+/// `Reactor::park(&inner, ..)`.
 #[allow(missing_docs, reason = "each method is documented on Reactor")]
 pub trait Decorator: Send + Sync {
     /// The wrapped reactor type; `dyn Reactor` works, for an inner reactor

@@ -102,9 +102,9 @@ impl LoseWakeup {
 }
 
 impl Decorator for LoseWakeup {
-    type Inner = EpollReactor;
+    type Inner = dyn Reactor;
 
-    fn inner(&self) -> &EpollReactor {
+    fn inner(&self) -> &Self::Inner {
         &self.inner
     }
 
@@ -116,10 +116,10 @@ impl Decorator for LoseWakeup {
     ) -> Poll<Result<Tick, Error>> {
         if self.polls.fetch_add(1, Ordering::Relaxed) % 3 == 2 {
             return self
-                .inner
+                .inner()
                 .poll_ready(key, dir, &mut Context::from_waker(Waker::noop()));
         }
-        self.inner.poll_ready(key, dir, cx)
+        self.inner().poll_ready(key, dir, cx)
     }
 }
 
@@ -129,19 +129,19 @@ struct EarlyTimer(EpollReactor);
 const EARLY: Duration = Duration::from_millis(3);
 
 impl Decorator for EarlyTimer {
-    type Inner = EpollReactor;
+    type Inner = dyn Reactor;
 
-    fn inner(&self) -> &EpollReactor {
+    fn inner(&self) -> &Self::Inner {
         &self.0
     }
 
     fn insert_timer(&self, deadline: Instant, waker: &Waker) -> Result<TimerKey, Error> {
-        self.0
+        self.inner()
             .insert_timer(deadline.checked_sub(EARLY).unwrap_or(deadline), waker)
     }
 
     fn reset_timer(&self, key: TimerKey, deadline: Instant) -> Result<(), Error> {
-        self.0
+        self.inner()
             .reset_timer(key, deadline.checked_sub(EARLY).unwrap_or(deadline))
     }
 }
@@ -150,9 +150,9 @@ impl Decorator for EarlyTimer {
 struct IgnoreUnpark(EpollReactor);
 
 impl Decorator for IgnoreUnpark {
-    type Inner = EpollReactor;
+    type Inner = dyn Reactor;
 
-    fn inner(&self) -> &EpollReactor {
+    fn inner(&self) -> &Self::Inner {
         &self.0
     }
 
@@ -175,9 +175,9 @@ impl NeverRearm {
 }
 
 impl Decorator for NeverRearm {
-    type Inner = EpollReactor;
+    type Inner = dyn Reactor;
 
-    fn inner(&self) -> &EpollReactor {
+    fn inner(&self) -> &Self::Inner {
         &self.inner
     }
 
@@ -190,12 +190,12 @@ impl Decorator for NeverRearm {
         if lock(&self.cleared).contains(&(key, dir)) {
             return Poll::Pending;
         }
-        self.inner.poll_ready(key, dir, cx)
+        self.inner().poll_ready(key, dir, cx)
     }
 
     fn clear_ready(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error> {
         lock(&self.cleared).push((key, dir));
-        self.inner.clear_ready(key, dir, tick)
+        self.inner().clear_ready(key, dir, tick)
     }
 }
 
@@ -217,9 +217,9 @@ impl StaleEvent {
 }
 
 impl Decorator for StaleEvent {
-    type Inner = EpollReactor;
+    type Inner = dyn Reactor;
 
-    fn inner(&self) -> &EpollReactor {
+    fn inner(&self) -> &Self::Inner {
         &self.inner
     }
 
@@ -229,7 +229,7 @@ impl Decorator for StaleEvent {
         dir: Direction,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Tick, Error>> {
-        let poll = self.inner.poll_ready(key, dir, cx);
+        let poll = self.inner().poll_ready(key, dir, cx);
         if poll.is_pending() {
             lock(&self.waiters)
                 .entry(key)
@@ -240,7 +240,7 @@ impl Decorator for StaleEvent {
     }
 
     fn deregister(&self, key: SourceKey) -> Result<(), Error> {
-        let result = self.inner.deregister(key);
+        let result = self.inner().deregister(key);
         if let Some(wakers) = lock(&self.waiters).remove(&key) {
             lock(&self.stale).extend(wakers);
         }
@@ -248,7 +248,7 @@ impl Decorator for StaleEvent {
     }
 
     fn park(&self, timeout: Option<Duration>, runtime_idle: bool) -> Result<Turn, Error> {
-        let turn = self.inner.park(timeout, runtime_idle)?;
+        let turn = self.inner().park(timeout, runtime_idle)?;
         let stale: Vec<Waker> = std::mem::take(&mut *lock(&self.stale));
         let extra = stale.len();
         stale.into_iter().for_each(Waker::wake);
@@ -264,9 +264,9 @@ impl Decorator for StaleEvent {
 struct CancelStillFires(EpollReactor);
 
 impl Decorator for CancelStillFires {
-    type Inner = EpollReactor;
+    type Inner = dyn Reactor;
 
-    fn inner(&self) -> &EpollReactor {
+    fn inner(&self) -> &Self::Inner {
         &self.0
     }
 
@@ -279,9 +279,9 @@ impl Decorator for CancelStillFires {
 struct ShutdownWakesNobody(EpollReactor);
 
 impl Decorator for ShutdownWakesNobody {
-    type Inner = EpollReactor;
+    type Inner = dyn Reactor;
 
-    fn inner(&self) -> &EpollReactor {
+    fn inner(&self) -> &Self::Inner {
         &self.0
     }
 
