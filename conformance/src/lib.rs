@@ -11,34 +11,45 @@
 //!
 //! # Examples
 //!
-//! Run the whole suite on your own reactor (here baton's own stands in for
-//! it) with your own executor, as the `main` of a binary or of a
-//! `harness = false` test:
+//! Run the whole suite on your own reactor and executor, as the `main` of a
+//! binary or of a `harness = false` test. Here baton's epoll reactor and
+//! local executor stand in for yours; an executor is adapted by three
+//! methods (its handle, `block_on` and shutdown):
 //!
 //! ```no_run
+//! use std::future::Future;
+//! use std::pin::Pin;
 //! use std::process::ExitCode;
-//! use baton_conformance::{ExecutorSpec, ReactorSpec, Suite};
-//! # use baton_conformance::Executor;
-//! # fn my_reactor() -> Result<impl baton_protocol::Reactor + 'static, baton_protocol::Error> {
-//! #     Err::<baton_protocol::testing::InertReactor, _>(baton_protocol::Error::NoRuntime)
-//! # }
-//! # struct MyExecutor;
-//! # impl Executor for MyExecutor {
-//! #     fn handle(&self) -> baton_protocol::Handle { unimplemented!() }
-//! #     fn block_on(&self, _: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>>) -> Result<(), baton_protocol::Error> { Ok(()) }
-//! #     fn shutdown(&self) -> Result<(), baton_protocol::Error> { Ok(()) }
-//! # }
-//! # impl MyExecutor { fn new(_: std::sync::Arc<dyn baton_protocol::Reactor>) -> Result<Self, baton_protocol::Error> { Ok(MyExecutor) } }
+//!
+//! use baton_conformance::{Executor, ExecutorSpec, ReactorSpec, Suite};
+//! use baton_executor::LocalExecutor;
+//! use baton_protocol::{Error, Handle};
+//! use baton_reactor_epoll::EpollReactor;
+//!
+//! struct Mine(LocalExecutor);
+//!
+//! impl Executor for Mine {
+//!     fn handle(&self) -> Handle {
+//!         self.0.handle().clone()
+//!     }
+//!     fn block_on(&self, f: Pin<Box<dyn Future<Output = ()> + '_>>) -> Result<(), Error> {
+//!         self.0.block_on(f)
+//!     }
+//!     fn shutdown(&self) -> Result<(), Error> {
+//!         self.0.shutdown()
+//!     }
+//! }
 //!
 //! fn main() -> ExitCode {
 //!     Suite::new()
-//!         .reactor(ReactorSpec::new("mine", |_seed| my_reactor()))
-//!         .executor(ExecutorSpec::new("my-exec", |reactor, _seed| MyExecutor::new(reactor)))
+//!         .reactor(ReactorSpec::new("mine", |_seed| EpollReactor::new()))
+//!         .executor(ExecutorSpec::new("mine", |reactor, _seed| {
+//!             LocalExecutor::builder().shared_reactor(reactor).build().map(Mine)
+//!         }))
 //!         .main()
 //! }
 //! ```
 //!
-//! `MyExecutor` implements [`Executor`]: `handle`, `block_on` and `shutdown`.
 //! The program takes the flags of `cargo xtask conformance` (`--filter`,
 //! `--format json`, `--list`, …; `--help` lists them).
 

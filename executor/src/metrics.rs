@@ -14,7 +14,8 @@ pub struct Metrics {
     /// Worker threads (1 for the local executor).
     pub workers: usize,
     /// Tasks spawned and not yet freed: running, queued, waiting, or
-    /// finished with an output nobody took yet (blocking jobs included).
+    /// finished while their [`JoinHandle`](crate::JoinHandle) (or an output
+    /// nobody took) is still alive. Blocking jobs included.
     pub alive_tasks: usize,
     /// Tasks spawned so far (blocking jobs included).
     pub spawned: u64,

@@ -97,6 +97,20 @@ fn shutdown_from_inside_rejected(case: Case) {
         matches!(rejected, Err(Error::InvalidState(_))),
         "{rejected:?}"
     );
+    // From the root future too: the loop is running.
+    let ex = case.ex();
+    let from_root = ex
+        .block_on(async {
+            match &ex {
+                Ex::Local(ex) => ex.shutdown(),
+                Ex::Runtime(rt) => rt.shutdown_timeout(Duration::from_secs(1)),
+            }
+        })
+        .unwrap();
+    assert!(
+        matches!(from_root, Err(Error::InvalidState(_))),
+        "{from_root:?}"
+    );
 }
 
 fn concurrent_callers_make_progress(case: Case) {

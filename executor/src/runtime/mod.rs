@@ -223,11 +223,13 @@ impl Runtime {
     ///   return from its poll, or a blocking job, is still running; its
     ///   thread is left to finish and drop what it holds;
     /// - [`Error::InvalidState`] when called from one of the runtime's
-    ///   workers, which cannot wait for itself; nothing is done.
+    ///   workers, which cannot wait for itself, or from inside its
+    ///   `block_on` (as asyncio refuses to close a running loop); nothing is
+    ///   done.
     pub fn shutdown_timeout(&self, timeout: Duration) -> Result<(), Error> {
-        if context::is_worker_of(self.shared.id) {
+        if context::is_inside(self.shared.id) {
             return Err(Error::InvalidState(
-                "shutdown_timeout called from inside a task of this runtime",
+                "shutdown_timeout called from inside a task or block_on of this runtime",
             ));
         }
         let deadline = Instant::now().checked_add(timeout);
