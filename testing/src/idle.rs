@@ -18,7 +18,15 @@ use std::time::Duration;
 
 use baton_protocol::decorate::Decorator;
 use baton_protocol::reactor::Turn;
-use baton_protocol::{Error, Reactor};
+use baton_protocol::{Error, Handle, Reactor};
+
+/// While something waits for the runtime to become idle (a future waiting
+/// for the barrier, virtual timers waiting to jump), a park on a runtime
+/// that is not idle returns within this much real time, so the executor
+/// parks again and says whether it is idle now: an executor whose last busy
+/// worker went to sleep meanwhile may not tell the thread parked in the
+/// reactor.
+pub(crate) const RECHECK: Duration = Duration::from_millis(5);
 
 /// The futures waiting for the next idle park of one reactor.
 #[derive(Debug, Default)]
@@ -44,6 +52,15 @@ impl IdleWaiters {
     /// Whether a future waits for the next idle park.
     pub(crate) fn has_waiters(&self) -> bool {
         !self.lock().waiting.is_empty()
+    }
+
+    /// `timeout`, bounded by [`RECHECK`] when a future waits for the
+    /// barrier and the runtime is not idle.
+    pub(crate) fn bound(&self, timeout: Option<Duration>, runtime_idle: bool) -> Option<Duration> {
+        if runtime_idle || !self.has_waiters() {
+            return timeout;
+        }
+        Some(timeout.map_or(RECHECK, |t| t.min(RECHECK)))
     }
 
     /// The runtime is idle: wakes every waiting future (outside the lock).
@@ -106,7 +123,10 @@ impl IdleWaiters {
 ///
 /// The future relies on the executor's `runtime_idle` flag: an executor that
 /// never parks with it set (one with a task that is always runnable) never
-/// releases the barrier.
+/// releases the barrier. While it waits, parks of a runtime that is not
+/// idle return within a few milliseconds, so that the executor parks again
+/// and says whether it has become idle; its first poll unparks the current
+/// runtime's reactor for the same reason.
 #[must_use = "futures do nothing unless awaited"]
 pub struct UntilIdle {
     waiters: Arc<IdleWaiters>,
@@ -138,6 +158,13 @@ impl Future for UntilIdle {
                 state.next_id += 1;
                 state.waiting.push((id, cx.waker().clone()));
                 this.registered = Some((id, state.epoch));
+                drop(state);
+                // A thread may be parked in the reactor, unbounded, since
+                // before there was a barrier to release: have it park again,
+                // bounded (see `RECHECK`).
+                if let Some(handle) = Handle::try_current() {
+                    handle.reactor().unpark();
+                }
                 Poll::Pending
             }
             Some((id, epoch)) => {
@@ -232,6 +259,7 @@ impl<R: Reactor> Decorator for IdleProbe<R> {
     /// without waiting, and releases the barrier if that was nothing.
     fn park(&self, timeout: Option<Duration>, runtime_idle: bool) -> Result<Turn, Error> {
         if !(runtime_idle && self.waiters.has_waiters()) {
+            let timeout = self.waiters.bound(timeout, runtime_idle);
             return self.inner.park(timeout, runtime_idle);
         }
         let turn = self.inner.park(Some(Duration::ZERO), runtime_idle)?;

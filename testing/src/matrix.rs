@@ -74,7 +74,9 @@ pub struct Runner {
 impl Runner {
     /// A runner whose `block_on` is `block_on`; the executor it captures is
     /// dropped (and so shut down) with the runner.
-    pub fn new(block_on: impl for<'a> Fn(LocalBoxFuture<'a>) -> Result<(), Error> + 'static) -> Runner {
+    pub fn new(
+        block_on: impl for<'a> Fn(LocalBoxFuture<'a>) -> Result<(), Error> + 'static,
+    ) -> Runner {
         Runner {
             block_on: Box::new(block_on),
         }
@@ -142,7 +144,11 @@ impl<R: Reactor + 'static> Pair<'_, R> {
     ///
     /// The executor factory's error, or the executor's for a `block_on` it
     /// refuses.
-    pub fn block_on<F: Future>(&self, reactor: Arc<dyn Reactor>, future: F) -> Result<F::Output, Error> {
+    pub fn block_on<F: Future>(
+        &self,
+        reactor: Arc<dyn Reactor>,
+        future: F,
+    ) -> Result<F::Output, Error> {
         let runner = (self.make_runner)(reactor)?;
         runner.block_on(future)
     }
@@ -284,7 +290,10 @@ impl Matrix {
 impl fmt::Debug for Matrix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Matrix")
-            .field("executors", &self.executors.iter().map(|(n, _)| n).collect::<Vec<_>>())
+            .field(
+                "executors",
+                &self.executors.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -335,12 +344,16 @@ macro_rules! each_pair {
                 }))
             });
         if let ::std::result::Result::Err(failure) =
-            matrix.run("epoll", ::baton_reactor_epoll::EpollReactor::new, |$pair| $body)
+            matrix.run("epoll", ::baton_reactor_epoll::EpollReactor::new, |$pair| {
+                $body
+            })
         {
             ::std::panic!("baton-testing: {failure}");
         }
         if let ::std::result::Result::Err(failure) =
-            matrix.run("poll", ::baton_reactor_poll::PollReactor::new, |$pair| $body)
+            matrix.run("poll", ::baton_reactor_poll::PollReactor::new, |$pair| {
+                $body
+            })
         {
             ::std::panic!("baton-testing: {failure}");
         }

@@ -104,7 +104,10 @@ impl TestSeed {
 impl Drop for TestSeed {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            eprintln!("baton-testing: replay this test with {ENV_VAR}={}", self.seed);
+            eprintln!(
+                "baton-testing: replay this test with {ENV_VAR}={}",
+                self.seed
+            );
         }
     }
 }
@@ -137,7 +140,10 @@ mod tests {
     fn rejects_garbage_with_an_error() {
         for bad in ["", "-1", "0x", "seed", "18446744073709551616"] {
             let e = parse(bad).unwrap_err();
-            assert!(matches!(&e, Error::Io(io) if io.kind() == io::ErrorKind::InvalidInput), "{bad:?}: {e}");
+            assert!(
+                matches!(&e, Error::Io(io) if io.kind() == io::ErrorKind::InvalidInput),
+                "{bad:?}: {e}"
+            );
         }
     }
 

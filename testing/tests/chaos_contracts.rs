@@ -23,7 +23,9 @@ fn quiet() -> chaos::Builder {
 
 /// A socket pair, the first end registered for reading only (a fresh
 /// socket is writable at once, which would add an event to every turn).
-fn socket_pair<R: Reactor>(reactor: &R) -> Result<(UnixStream, UnixStream, baton_protocol::reactor::SourceKey), Error> {
+fn socket_pair<R: Reactor>(
+    reactor: &R,
+) -> Result<(UnixStream, UnixStream, baton_protocol::reactor::SourceKey), Error> {
     let (a, b) = UnixStream::pair()?;
     a.set_nonblocking(true)?;
     let key = reactor.register(a.as_raw_fd(), Interest::READ)?;
@@ -44,7 +46,10 @@ fn a_spurious_wake_comes_next_turn_and_the_real_one_still_does() -> Result<(), E
     assert!(chaos.poll_ready(key, Direction::Read, &mut cx).is_pending());
     b.write_all(b"x")?;
     let guard = Instant::now() + HANG_GUARD;
-    while !matches!(chaos.poll_ready(key, Direction::Read, &mut cx), Poll::Ready(Ok(_))) {
+    while !matches!(
+        chaos.poll_ready(key, Direction::Read, &mut cx),
+        Poll::Ready(Ok(_))
+    ) {
         assert!(Instant::now() < guard, "the real readiness never came");
         chaos.park(Some(Duration::from_millis(100)), true)?;
     }
@@ -67,10 +72,19 @@ fn delayed_readiness_is_reported_within_three_turns() -> Result<(), Error> {
         delays += 1;
         assert_eq!(counter.take(), 0, "not woken before the next turn");
         let turn = chaos.park(None, true)?;
-        assert_eq!(turn.events, 1, "the park returns at once with the held readiness");
+        assert_eq!(
+            turn.events, 1,
+            "the park returns at once with the held readiness"
+        );
         assert_eq!(counter.take(), 1);
     }
     assert_eq!(delays, 3, "at most three faults in a row");
+    assert_eq!(chaos.counts().delayed_readiness, 3);
+    // Once reported, a readiness stays cached and is reported again at once
+    // (a partial read followed by another poll).
+    for _ in 0..5 {
+        assert!(chaos.poll_ready(key, Direction::Read, &mut cx).is_ready());
+    }
     assert_eq!(chaos.counts().delayed_readiness, 3);
     chaos.deregister(key)?;
     Ok(())
@@ -84,9 +98,17 @@ fn no_event_for_a_deregistered_key() -> Result<(), Error> {
     chaos.park(Some(Duration::from_millis(100)), true)?;
     let counter = CountingWaker::new();
     let waker = counter.waker();
-    assert!(chaos.poll_ready(key, Direction::Read, &mut Context::from_waker(&waker)).is_pending());
+    assert!(
+        chaos
+            .poll_ready(key, Direction::Read, &mut Context::from_waker(&waker))
+            .is_pending()
+    );
     chaos.deregister(key)?;
-    assert_eq!(counter.take(), 1, "deregister wakes the held waiter at once");
+    assert_eq!(
+        counter.take(),
+        1,
+        "deregister wakes the held waiter at once"
+    );
     chaos.unpark();
     let turn = chaos.park(Some(Duration::from_millis(100)), true)?;
     assert_eq!(turn.events, 0, "{turn:?}");
@@ -98,12 +120,58 @@ fn no_event_for_a_deregistered_key() -> Result<(), Error> {
 #[test]
 fn empty_turns_stop_after_three() -> Result<(), Error> {
     let chaos = quiet().empty_turn(1.0).build(EpollReactor::new()?, 4);
-    chaos.unpark();
+    // Straight to the inner reactor: the decorator does not see this unpark.
+    chaos.get_ref().unpark();
     for _ in 0..3 {
         assert!(chaos.park(None, true)?.is_empty());
     }
-    assert!(chaos.park(None, true)?.unparked, "the fourth turn reaches the inner reactor");
+    assert!(
+        chaos.park(None, true)?.unparked,
+        "the fourth turn reaches the inner reactor"
+    );
     assert_eq!(chaos.counts().empty_turns, 3);
+    Ok(())
+}
+
+#[test]
+fn an_unpark_is_never_swallowed_by_an_empty_turn() -> Result<(), Error> {
+    let chaos = quiet().empty_turn(1.0).build(EpollReactor::new()?, 4);
+    for _ in 0..5 {
+        chaos.unpark();
+        let turn = chaos.park(None, true)?;
+        assert!(turn.unparked, "{turn:?}");
+    }
+    assert_eq!(chaos.counts().empty_turns, 0);
+    Ok(())
+}
+
+#[test]
+fn reregister_settles_what_is_held_for_a_dropped_direction() -> Result<(), Error> {
+    let chaos = quiet().spurious_wake(1.0).build(EpollReactor::new()?, 11);
+    let (_a, mut b, key) = socket_pair(&chaos)?;
+    let counter = CountingWaker::new();
+    let waker = counter.waker();
+    assert!(
+        chaos
+            .poll_ready(key, Direction::Read, &mut Context::from_waker(&waker))
+            .is_pending()
+    );
+    chaos.reregister(key, Interest::WRITE)?;
+    let woken = counter.count();
+    assert!(
+        woken >= 1,
+        "the inner reactor wakes the dropped direction's waiter"
+    );
+    b.write_all(b"ignored")?;
+    for _ in 0..3 {
+        chaos.park(Some(Duration::from_millis(5)), false)?;
+    }
+    assert_eq!(
+        counter.count(),
+        woken,
+        "no wake-up for Read after it was dropped"
+    );
+    chaos.deregister(key)?;
     Ok(())
 }
 
@@ -111,14 +179,22 @@ fn empty_turns_stop_after_three() -> Result<(), Error> {
 fn io_faults_cover_each_kind_and_stop_after_three() -> Result<(), Error> {
     let key = baton_protocol::reactor::SourceKey::from_raw(0);
     let would_block = quiet().would_block(1.0).build(EpollReactor::new()?, 5);
-    let answers: Vec<_> = (0..8).map(|_| would_block.io_fault(key, Direction::Read)).collect();
+    let answers: Vec<_> = (0..8)
+        .map(|_| would_block.io_fault(key, Direction::Read))
+        .collect();
     let wb = Some(IoFault::WouldBlock);
     assert_eq!(answers, [wb, wb, wb, None, wb, wb, wb, None]);
 
     let interrupted = quiet().interrupted(1.0).build(EpollReactor::new()?, 5);
-    assert_eq!(interrupted.io_fault(key, Direction::Write), Some(IoFault::Interrupted));
+    assert_eq!(
+        interrupted.io_fault(key, Direction::Write),
+        Some(IoFault::Interrupted)
+    );
 
-    let short = quiet().short_io(1.0).max_short(4).build(EpollReactor::new()?, 5);
+    let short = quiet()
+        .short_io(1.0)
+        .max_short(4)
+        .build(EpollReactor::new()?, 5);
     for _ in 0..30 {
         match short.io_fault(key, Direction::Write) {
             Some(IoFault::Short(n)) => assert!((1..=4).contains(&n), "{n}"),
@@ -126,7 +202,12 @@ fn io_faults_cover_each_kind_and_stop_after_three() -> Result<(), Error> {
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(quiet().build(EpollReactor::new()?, 5).io_fault(key, Direction::Read), None);
+    assert_eq!(
+        quiet()
+            .build(EpollReactor::new()?, 5)
+            .io_fault(key, Direction::Read),
+        None
+    );
     Ok(())
 }
 
@@ -156,7 +237,10 @@ fn late_timers_are_never_early_and_stay_in_order() -> Result<(), Error> {
         .collect();
     let mut keys = Vec::new();
     for (id, &deadline) in deadlines.iter().enumerate() {
-        let waker = Waker::from(Arc::new(Stamp { id, log: Arc::clone(&log) }));
+        let waker = Waker::from(Arc::new(Stamp {
+            id,
+            log: Arc::clone(&log),
+        }));
         keys.push(chaos.insert_timer(deadline, &waker)?);
     }
     let guard = Instant::now() + HANG_GUARD;
@@ -171,12 +255,35 @@ fn late_timers_are_never_early_and_stay_in_order() -> Result<(), Error> {
     let order: Vec<usize> = log.iter().map(|&(id, _)| id).collect();
     let mut expected: Vec<usize> = (0..deadlines.len()).collect();
     expected.sort_by_key(|&id| (deadlines[id], id));
-    assert_eq!(order, expected, "deadline order, equal deadlines in insertion order");
+    assert_eq!(
+        order, expected,
+        "deadline order, equal deadlines in insertion order"
+    );
     assert!(chaos.counts().late_turns > 0);
     for key in keys {
         chaos.cancel_timer(key);
     }
     assert_eq!(chaos.stats().timers, 0);
+    Ok(())
+}
+
+#[test]
+fn timers_already_due_fire_on_the_next_turn_even_when_late() -> Result<(), Error> {
+    let chaos = quiet().late_timers(1.0).build(EpollReactor::new()?, 10);
+    let counter = CountingWaker::new();
+    let now = chaos.now();
+    let zero = chaos.insert_timer(now, &counter.waker())?;
+    let past = chaos.insert_timer(now - Duration::from_millis(1), &counter.waker())?;
+    // A later timer keeps the turn's lateness in play.
+    let later = chaos.insert_timer(now + Duration::from_secs(60), Waker::noop())?;
+    assert_eq!(counter.count(), 0, "never inline");
+    let turn = chaos.park(Some(Duration::ZERO), false)?;
+    assert_eq!(turn.timers_fired, 2);
+    assert_eq!(counter.count(), 2);
+    assert_eq!(chaos.counts().late_turns, 1);
+    for key in [zero, past, later] {
+        chaos.cancel_timer(key);
+    }
     Ok(())
 }
 
@@ -187,11 +294,16 @@ fn an_earlier_timer_from_another_thread_wakes_the_park() -> Result<(), Error> {
     let counter = CountingWaker::new();
     let inserter = {
         let (chaos, waker) = (Arc::clone(&chaos), counter.waker());
-        std::thread::spawn(move || chaos.insert_timer(chaos.now() + Duration::from_millis(10), &waker))
+        std::thread::spawn(move || {
+            chaos.insert_timer(chaos.now() + Duration::from_millis(10), &waker)
+        })
     };
     let real = Instant::now();
     while counter.count() == 0 {
-        assert!(real.elapsed() < HANG_GUARD, "the park slept past the new timer");
+        assert!(
+            real.elapsed() < HANG_GUARD,
+            "the park slept past the new timer"
+        );
         chaos.park(None, true)?;
     }
     let near = inserter.join().expect("the inserter thread")?;
@@ -207,7 +319,11 @@ fn zero_inner_resolution_leaves_timers_to_the_inner_reactor() -> Result<(), Erro
     let chaos = Chaos::new(vt, 8);
     assert_eq!(chaos.resolution(), Duration::ZERO);
     let key = chaos.insert_timer(chaos.now() + Duration::from_secs(60), Waker::noop())?;
-    assert_eq!(chaos.get_ref().stats().timers, 1, "the timer is the virtual clock's");
+    assert_eq!(
+        chaos.get_ref().stats().timers,
+        1,
+        "the timer is the virtual clock's"
+    );
     chaos.cancel_timer(key);
     Ok(())
 }
@@ -218,7 +334,11 @@ fn shutdown_wakes_what_is_held_and_fails_parks() -> Result<(), Error> {
     let (_a, _b, key) = socket_pair(&chaos)?;
     let counter = CountingWaker::new();
     let waker = counter.waker();
-    assert!(chaos.poll_ready(key, Direction::Read, &mut Context::from_waker(&waker)).is_pending());
+    assert!(
+        chaos
+            .poll_ready(key, Direction::Read, &mut Context::from_waker(&waker))
+            .is_pending()
+    );
     chaos.shutdown();
     assert!(counter.count() >= 1);
     assert!(matches!(chaos.park(None, true), Err(Error::Shutdown)));

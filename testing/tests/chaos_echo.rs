@@ -66,8 +66,17 @@ fn echo_under_chaos_on_every_pair() {
         let echoed = pair.block_on(chaos.clone(), timeout(HANG_GUARD, echo_round_trip()))???;
         assert!(echoed == expected(), "on {}: the echo differs", pair.name());
         let counts = chaos.counts();
-        assert!(counts.short_io > 0 && counts.would_blocks > 0, "on {}: {counts:?}", pair.name());
-        assert_eq!(chaos.stats().registrations, 0, "on {}: nothing leaked", pair.name());
+        assert!(
+            counts.short_io > 0 && counts.would_blocks > 0,
+            "on {}: {counts:?}",
+            pair.name()
+        );
+        assert_eq!(
+            chaos.stats().registrations,
+            0,
+            "on {}: nothing leaked",
+            pair.name()
+        );
         Ok(())
     });
 }
@@ -76,7 +85,9 @@ fn echo_under_chaos_on_every_pair() {
 fn virtual_time_over_chaos_keeps_exact_timings() {
     let seed = test_seed().expect("BATON_SEED");
     baton_testing::each_pair!(|pair| {
-        let vt = Arc::new(VirtualTime::new(hostile().build(pair.reactor()?, seed.get())));
+        let vt = Arc::new(VirtualTime::new(
+            hostile().build(pair.reactor()?, seed.get()),
+        ));
         let (echoed, slept) = pair.block_on(vt.clone(), async {
             let echoed = echo_round_trip().await?;
             let before = vt.elapsed();

@@ -80,8 +80,14 @@ fn same_seed_same_script_same_faults() -> Result<(), Error> {
 /// A 64 KiB round trip between two tasks over a Unix socket pair, on the
 /// single-thread executor: a deterministic sequence of reactor calls.
 fn echo_faults(seed: u64) -> Result<Vec<Fault>, Error> {
-    let chaos = Arc::new(chaos::Builder::new().record(true).build(EpollReactor::new()?, seed));
-    let ex = LocalExecutor::builder().shared_reactor(chaos.clone()).build()?;
+    let chaos = Arc::new(
+        chaos::Builder::new()
+            .record(true)
+            .build(EpollReactor::new()?, seed),
+    );
+    let ex = LocalExecutor::builder()
+        .shared_reactor(chaos.clone())
+        .build()?;
     let payload: Vec<u8> = (0..64 * 1024).map(|i| (i % 251) as u8).collect();
     let echoed = ex.block_on(async {
         let (client, server) = baton_protocol::net::UnixStream::pair()?;
@@ -95,7 +101,8 @@ fn echo_faults(seed: u64) -> Result<Vec<Fault>, Error> {
             client.shutdown(std::net::Shutdown::Write)
         };
         let mut echoed = Vec::new();
-        let (sent, received) = futures_lite::future::zip(send, reader.read_to_end(&mut echoed)).await;
+        let (sent, received) =
+            futures_lite::future::zip(send, reader.read_to_end(&mut echoed)).await;
         sent?;
         received?;
         assert_eq!(echo.await??, payload.len() as u64);
@@ -110,7 +117,10 @@ fn same_seed_same_faults_end_to_end() -> Result<(), Error> {
     // BATON_SEED=<n> replays a given run; the guard prints it on failure.
     let seed = test_seed()?;
     let first = echo_faults(seed.get())?;
-    assert!(!first.is_empty(), "the default rates inject faults into a 64 KiB echo");
+    assert!(
+        !first.is_empty(),
+        "the default rates inject faults into a 64 KiB echo"
+    );
     assert_eq!(echo_faults(seed.get())?, first);
     Ok(())
 }

@@ -47,7 +47,10 @@ fn advance_never_fires_early() -> Result<(), Error> {
     let waker = counter.waker();
     let key = vt.insert_timer(vt.now() + Duration::from_millis(10), &waker)?;
     let mut cx = Context::from_waker(&waker);
-    assert_eq!(vt.advance(Duration::from_millis(10) - Duration::from_nanos(1)), 0);
+    assert_eq!(
+        vt.advance(Duration::from_millis(10) - Duration::from_nanos(1)),
+        0
+    );
     assert_eq!(counter.count(), 0);
     assert!(vt.poll_timer(key, &mut cx).is_pending());
     assert_eq!(vt.advance(Duration::from_nanos(1)), 1);
@@ -65,7 +68,13 @@ fn advance_fires_in_deadline_then_insertion_order() -> Result<(), Error> {
     let now = vt.now();
     let ms = Duration::from_millis;
     let mut keys = Vec::new();
-    for (id, at) in [(1, ms(30)), (2, ms(10)), (3, ms(20)), (4, ms(10)), (5, Duration::ZERO)] {
+    for (id, at) in [
+        (1, ms(30)),
+        (2, ms(10)),
+        (3, ms(20)),
+        (4, ms(10)),
+        (5, Duration::ZERO),
+    ] {
         keys.push(vt.insert_timer(now + at, &logger(id, &log))?);
     }
     assert_eq!(vt.advance(ms(30)), 5);
@@ -99,7 +108,10 @@ fn manual_mode_never_jumps() -> Result<(), Error> {
     let real = Instant::now();
     let turn = vt.park(Some(Duration::from_millis(20)), true)?;
     assert!(turn.is_empty());
-    assert!(real.elapsed() >= Duration::from_millis(20), "the park waited in real time");
+    assert!(
+        real.elapsed() >= Duration::from_millis(20),
+        "the park waited in real time"
+    );
     assert_eq!(vt.elapsed(), Duration::ZERO);
     assert_eq!(vt.jumps(), 0);
     assert_eq!(counter.count(), 0);
@@ -110,7 +122,9 @@ fn manual_mode_never_jumps() -> Result<(), Error> {
 #[test]
 fn advance_from_another_thread_wakes_a_parked_executor() -> Result<(), Error> {
     let vt = Arc::new(manual());
-    let ex = LocalExecutor::builder().shared_reactor(vt.clone()).build()?;
+    let ex = LocalExecutor::builder()
+        .shared_reactor(vt.clone())
+        .build()?;
     let stepper = {
         let vt = Arc::clone(&vt);
         thread::spawn(move || {
@@ -133,7 +147,10 @@ fn advance_from_another_thread_wakes_a_parked_executor() -> Result<(), Error> {
 fn advance_past_the_clock_range_does_not_panic() -> Result<(), Error> {
     let vt = manual();
     let counter = CountingWaker::new();
-    let key = vt.insert_timer(vt.now() + Duration::from_secs(86_400 * 365), &counter.waker())?;
+    let key = vt.insert_timer(
+        vt.now() + Duration::from_secs(86_400 * 365),
+        &counter.waker(),
+    )?;
     assert_eq!(vt.advance(Duration::MAX), 1);
     assert_eq!(counter.count(), 1);
     let before = vt.now();
@@ -153,10 +170,19 @@ fn shutdown_wakes_timers_and_fails_later_calls() -> Result<(), Error> {
     assert!(idle.as_mut().poll(&mut cx).is_pending());
     vt.shutdown();
     assert_eq!(counter.count(), 1);
-    assert!(matches!(vt.poll_timer(key, &mut cx), Poll::Ready(Err(Error::Shutdown))));
-    assert!(matches!(idle.as_mut().poll(&mut cx), Poll::Ready(Err(Error::Shutdown))));
+    assert!(matches!(
+        vt.poll_timer(key, &mut cx),
+        Poll::Ready(Err(Error::Shutdown))
+    ));
+    assert!(matches!(
+        idle.as_mut().poll(&mut cx),
+        Poll::Ready(Err(Error::Shutdown))
+    ));
     assert!(matches!(vt.park(None, true), Err(Error::Shutdown)));
-    assert!(matches!(vt.insert_timer(vt.now(), Waker::noop()), Err(Error::Shutdown)));
+    assert!(matches!(
+        vt.insert_timer(vt.now(), Waker::noop()),
+        Err(Error::Shutdown)
+    ));
     Ok(())
 }
 
@@ -164,7 +190,10 @@ fn shutdown_wakes_timers_and_fails_later_calls() -> Result<(), Error> {
 fn stats_count_inner_registrations_and_virtual_timers() -> Result<(), Error> {
     let vt = manual();
     let (a, _b) = std::os::unix::net::UnixStream::pair()?;
-    let source = vt.register(std::os::fd::AsRawFd::as_raw_fd(&a), baton_protocol::Interest::READ)?;
+    let source = vt.register(
+        std::os::fd::AsRawFd::as_raw_fd(&a),
+        baton_protocol::Interest::READ,
+    )?;
     let timer = vt.insert_timer(vt.now() + Duration::from_secs(5), Waker::noop())?;
     let stats = vt.stats();
     assert_eq!((stats.registrations, stats.timers), (1, 1));

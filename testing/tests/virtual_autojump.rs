@@ -42,7 +42,12 @@ fn sleeps_move_the_clock_by_exactly_what_they_ask() {
         assert_eq!(seen, expected, "on {}", pair.name());
         // sleep(0) fires on the next turn without moving the clock.
         assert_eq!(vt.jumps(), 9, "on {}", pair.name());
-        assert!(real.elapsed() < HANG_GUARD, "on {}: {:?}", pair.name(), real.elapsed());
+        assert!(
+            real.elapsed() < HANG_GUARD,
+            "on {}: {:?}",
+            pair.name(),
+            real.elapsed()
+        );
         Ok(())
     });
 }
@@ -70,8 +75,18 @@ fn no_jump_while_a_task_is_runnable() {
         })??;
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 300);
-        assert!(seen.iter().all(|d| d.is_zero()), "on {}: {:?}", pair.name(), seen.iter().find(|d| !d.is_zero()));
-        assert_eq!(vt.elapsed(), Duration::from_secs(3600), "on {}", pair.name());
+        assert!(
+            seen.iter().all(|d| d.is_zero()),
+            "on {}: {:?}",
+            pair.name(),
+            seen.iter().find(|d| !d.is_zero())
+        );
+        assert_eq!(
+            vt.elapsed(),
+            Duration::from_secs(3600),
+            "on {}",
+            pair.name()
+        );
         assert_eq!(vt.jumps(), 1, "on {}", pair.name());
         Ok(())
     });
@@ -87,7 +102,10 @@ fn io_in_flight_wins_over_a_virtual_timeout() -> Result<(), Error> {
             .autojump_threshold(Duration::from_secs(2))
             .build(EpollReactor::new()?),
     );
-    let rt = Runtime::builder().shared_reactor(vt.clone()).workers(2).build()?;
+    let rt = Runtime::builder()
+        .shared_reactor(vt.clone())
+        .workers(2)
+        .build()?;
     let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
     let real = Instant::now();
     let read = rt.block_on(async {
@@ -111,7 +129,10 @@ fn io_in_flight_wins_over_a_virtual_timeout() -> Result<(), Error> {
 #[test]
 fn without_io_the_same_timeout_jumps() -> Result<(), Error> {
     let vt = Arc::new(VirtualTime::new(EpollReactor::new()?));
-    let rt = Runtime::builder().shared_reactor(vt.clone()).workers(2).build()?;
+    let rt = Runtime::builder()
+        .shared_reactor(vt.clone())
+        .workers(2)
+        .build()?;
     let (ours, _theirs) = std::os::unix::net::UnixStream::pair()?;
     let read = rt.block_on(async {
         let mut ours = UnixStream::from_std(ours)?;

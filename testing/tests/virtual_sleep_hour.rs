@@ -69,7 +69,9 @@ fn multi_thread_sleep_in_spawned_tasks() -> Result<(), Error> {
 #[test]
 fn local_sleep_one_hour() -> Result<(), Error> {
     let vt = Arc::new(VirtualTime::new(EpollReactor::new()?));
-    let ex = LocalExecutor::builder().shared_reactor(vt.clone()).build()?;
+    let ex = LocalExecutor::builder()
+        .shared_reactor(vt.clone())
+        .build()?;
     let real = Instant::now();
     ex.block_on(sleep(HOUR))??;
     assert_eq!(vt.elapsed(), HOUR);

@@ -27,7 +27,12 @@ async fn program() -> Result<String, Error> {
         tasks.push(baton_protocol::spawn(async move {
             for j in 0..5u32 {
                 sleep(Duration::from_millis(37) * (k + 1) + Duration::from_micros(13) * j).await?;
-                record(&trace, start, reactor.now(), format!("sleeper {k} step {j}"));
+                record(
+                    &trace,
+                    start,
+                    reactor.now(),
+                    format!("sleeper {k} step {j}"),
+                );
             }
             Ok::<_, Error>(())
         })?);
@@ -85,9 +90,21 @@ fn same_trace_on_every_run_reactor_and_executor() {
     }
     // The trace is the program's own arithmetic, to the nanosecond.
     assert_eq!(first.lines().count(), 4 * 5 + 6 + 3);
-    assert!(first.contains("\n   592078000 ns sleeper 3 step 3\n"), "{first}");
-    assert!(first.contains("\n   500000000 ns slow: Err(Elapsed)\n"), "{first}");
-    assert!(first.contains("\n  1500000000 ns quick: Ok(Ok(()))\n"), "{first}");
+    assert!(
+        first.contains("\n   592078000 ns sleeper 3 step 3\n"),
+        "{first}"
+    );
+    assert!(
+        first.contains("\n   500000000 ns slow: Err(Elapsed)\n"),
+        "{first}"
+    );
+    assert!(
+        first.contains("\n  1500000000 ns quick: Ok(Ok(()))\n"),
+        "{first}"
+    );
     assert!(first.contains("\n  1250000000 ns tick 5\n"), "{first}");
-    assert!(first.ends_with("  7777000000 ns until 7.777 s\n"), "{first}");
+    assert!(
+        first.ends_with("  7777000000 ns until 7.777 s\n"),
+        "{first}"
+    );
 }

@@ -5,7 +5,10 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use baton_protocol::Reactor;
+use baton_protocol::reactor::{SourceKey, Tick};
+use baton_protocol::{Direction, Reactor};
+
+use crate::util::WakeCount;
 
 use crate::case::Failure;
 
@@ -30,8 +33,10 @@ pub fn park_until(
         if left.is_zero() {
             return Ok(false);
         }
+        // A bare reactor has no executor and so nothing runnable: the park
+        // is an idle one (which lets a virtual clock jump).
         reactor
-            .park(Some(left.min(Duration::from_millis(50))), false)
+            .park(Some(left.min(Duration::from_millis(50))), true)
             .map_err(|e| Failure::new(format!("park failed: {e}")))?;
     }
 }
@@ -81,4 +86,26 @@ pub async fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool
         baton_protocol::task::yield_now().await;
         std::thread::yield_now();
     }
+}
+
+/// Parks `reactor` until `dir` of `key` is ready (at most five seconds of
+/// real time); returns its tick. Spurious wake-ups on the way are fine.
+///
+/// # Errors
+///
+/// A failing `park`, or a direction that never became ready.
+pub fn wait_ready(reactor: &dyn Reactor, key: SourceKey, dir: Direction) -> Result<Tick, Failure> {
+    let waker = WakeCount::new().waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut tick = None;
+    park_until(reactor, Duration::from_secs(5), || {
+        match reactor.poll_ready(key, dir, &mut cx) {
+            Poll::Ready(Ok(t)) => {
+                tick = Some(t);
+                true
+            }
+            _ => false,
+        }
+    })?;
+    tick.ok_or_else(|| Failure::new(format!("{dir} never became ready")))
 }

@@ -7,5 +7,5 @@ mod io;
 pub mod os;
 
 pub use count::{DropCount, PollCount, Tracked, WakeCount, WakeLog};
-pub use drive::{eventually, park_until, poll_once, turns_until};
+pub use drive::{eventually, park_until, poll_once, turns_until, wait_ready};
 pub use io::{fill, pipe, socketpair, tcp_pair};

@@ -13,6 +13,7 @@ use baton_executor::{LocalExecutor, Runtime};
 use baton_protocol::{Error, Handle, Reactor};
 use baton_reactor_epoll::EpollReactor;
 use baton_reactor_poll::PollReactor;
+use baton_testing::{Chaos, VirtualTime};
 
 /// The suite with every reactor and executor of this build.
 pub(crate) fn suite() -> Suite {
@@ -27,16 +28,41 @@ pub(crate) fn suite() -> Suite {
 }
 
 /// The reactors: in the poll(2) build only the polling reactor, under the
-/// name `poll2`; otherwise both.
+/// name `poll2`; otherwise both. Each also runs under the test decorators of
+/// `baton-testing`: virtual time (`vt(..)`) and seeded fault injection
+/// (`chaos(..)`).
 pub(crate) fn reactors() -> Vec<ReactorSpec> {
-    if cfg!(polling_test_poll_backend) {
-        vec![ReactorSpec::new("poll2", |_| PollReactor::new())]
+    let families = if cfg!(polling_test_poll_backend) {
+        vec![family("poll2", PollReactor::new)]
     } else {
         vec![
-            ReactorSpec::new("epoll", |_| EpollReactor::new()),
-            ReactorSpec::new("poll", |_| PollReactor::new()),
+            family("epoll", EpollReactor::new),
+            family("poll", PollReactor::new),
         ]
-    }
+    };
+    // Plain reactors first, then every virtual-time row, then every chaos row.
+    (0..3)
+        .flat_map(|row| families.iter().map(move |f| f[row].clone()))
+        .collect()
+}
+
+/// A reactor, and the same reactor under virtual time and under seeded
+/// fault injection.
+fn family<R: Reactor + 'static>(name: &str, build: fn() -> Result<R, Error>) -> [ReactorSpec; 3] {
+    [
+        ReactorSpec::new(name, move |_| build()),
+        // Virtual time: the clock is fake (no wall-clock cases), the I/O real.
+        ReactorSpec::new(format!("vt({name})"), move |_| {
+            Ok(VirtualTime::new(build()?))
+        })
+        .provides(&[Need::VirtualTime, Need::NoFaults]),
+        // Faults from the case's seed: wall-clock time, but no exact
+        // wake-up counts.
+        ReactorSpec::new(format!("chaos({name})"), move |seed| {
+            Ok(Chaos::new(build()?, seed))
+        })
+        .provides(&[Need::WallClock]),
+    ]
 }
 
 /// The executors: local (FIFO), local with a seeded shuffle of its ready

@@ -9,7 +9,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
@@ -174,11 +174,12 @@ impl Runtime {
         let root = Arc::new(Root {
             parker: Parker::new(),
             shared: Arc::clone(shared),
+            state: AtomicU8::new(RUNNING),
         });
         let waker = Waker::from(Arc::clone(&root));
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future.into_future());
-        let mut active = ActiveRoot::new(shared);
+        let _active = ActiveRoot::new(&root);
         loop {
             let _stale = wait::take();
             let poll = context::with_task_waker(&waker, || {
@@ -188,9 +189,7 @@ impl Runtime {
             if let Poll::Ready(output) = poll {
                 return Ok(output);
             }
-            active.pause();
-            root.parker.park_without_driver();
-            active.resume();
+            root.park();
         }
     }
 
@@ -270,10 +269,44 @@ impl fmt::Debug for Runtime {
 }
 
 /// The waker of a `block_on` root: unparks the calling thread, wherever it
-/// sleeps.
+/// sleeps, and keeps the runtime from looking idle while the root is
+/// runnable.
+///
+/// # Invariant
+///
+/// `shared.active_roots` counts this root (once) exactly while `state` is
+/// `RUNNING` or `WOKEN`, except for a waker's transient extra count: a wake
+/// adds one first and takes it back if it did not move the root from
+/// `PARKED` to `WOKEN`. Over-counting for a moment only delays idleness;
+/// under-counting would let a virtual clock jump while the woken root has
+/// yet to run.
 struct Root {
     parker: Parker,
     shared: Arc<Shared>,
+    state: AtomicU8,
+}
+
+/// The root is being polled, or is between polls on its thread.
+const RUNNING: u8 = 0;
+/// The root's thread sleeps; the root is not counted.
+const PARKED: u8 = 1;
+/// A wake moved the root from `PARKED` and counted it for the thread.
+const WOKEN: u8 = 2;
+/// `block_on` returned; wakes no longer count.
+const DONE: u8 = 3;
+
+impl Root {
+    /// Parks the root's thread until a wake. Called on that thread only.
+    fn park(&self) {
+        self.state.store(PARKED, Ordering::SeqCst);
+        self.shared.active_roots.fetch_sub(1, Ordering::SeqCst);
+        self.parker.park_without_driver();
+        // A wake already counted the root for us; otherwise (the unpark
+        // came from a wake while it was still running) count it now.
+        if self.state.swap(RUNNING, Ordering::SeqCst) != WOKEN {
+            self.shared.active_roots.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 }
 
 impl Wake for Root {
@@ -282,42 +315,38 @@ impl Wake for Root {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
+        let counts = &self.shared.active_roots;
+        counts.fetch_add(1, Ordering::SeqCst);
+        if self
+            .state
+            .compare_exchange(PARKED, WOKEN, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            counts.fetch_sub(1, Ordering::SeqCst);
+        }
         self.parker.unpark(&self.shared.driver);
     }
 }
 
-/// Counts a `block_on` root as runnable while it is not parked, so the
-/// runtime is not reported idle to the reactor meanwhile; restores the count
-/// if the root panics.
+/// Counts a `block_on` root as runnable from its start to its end (a
+/// return or a panic); [`Root::park`] and the waker adjust the count in
+/// between.
 struct ActiveRoot<'a> {
-    shared: &'a Shared,
-    active: bool,
+    root: &'a Root,
 }
 
 impl<'a> ActiveRoot<'a> {
-    fn new(shared: &'a Shared) -> ActiveRoot<'a> {
-        shared.active_roots.fetch_add(1, Ordering::SeqCst);
-        ActiveRoot {
-            shared,
-            active: true,
-        }
-    }
-
-    fn pause(&mut self) {
-        self.shared.active_roots.fetch_sub(1, Ordering::SeqCst);
-        self.active = false;
-    }
-
-    fn resume(&mut self) {
-        self.shared.active_roots.fetch_add(1, Ordering::SeqCst);
-        self.active = true;
+    fn new(root: &'a Root) -> ActiveRoot<'a> {
+        root.shared.active_roots.fetch_add(1, Ordering::SeqCst);
+        ActiveRoot { root }
     }
 }
 
 impl Drop for ActiveRoot<'_> {
     fn drop(&mut self) {
-        if self.active {
-            self.shared.active_roots.fetch_sub(1, Ordering::SeqCst);
-        }
+        // Only the root's own thread drops this, between polls: the state is
+        // `RUNNING`, and the root is counted once.
+        self.root.state.store(DONE, Ordering::SeqCst);
+        self.root.shared.active_roots.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -111,7 +111,15 @@ mod tests {
         let first = |mut d: Dice| (0..8).map(|_| d.rng.u64(..)).collect::<Vec<_>>();
         let read = first(Dice::for_source(9, key, Direction::Read, 0));
         assert_ne!(read, first(Dice::for_source(9, key, Direction::Write, 0)));
-        assert_ne!(read, first(Dice::for_source(9, SourceKey::from_raw(6), Direction::Read, 0)));
+        assert_ne!(
+            read,
+            first(Dice::for_source(
+                9,
+                SourceKey::from_raw(6),
+                Direction::Read,
+                0
+            ))
+        );
         assert_ne!(read, first(Dice::for_source(10, key, Direction::Read, 0)));
         assert_ne!(read, first(Dice::for_source(9, key, Direction::Read, 1)));
         assert_ne!(read, first(Dice::for_turns(9)));

@@ -31,9 +31,9 @@ pub enum Fault {
     /// `park` returned an empty turn at once, as after `EINTR`, without
     /// waiting or firing timers.
     EmptyTurn,
-    /// This turn fires only the timers due `by` ago or earlier; the later
-    /// ones wait for a later turn (never early: `by` is at most the inner
-    /// reactor's resolution).
+    /// This turn waits up to `by` past the next deadline and fires only the
+    /// timers due when it began or `by` ago; the others wait for a later
+    /// turn (never early: `by` is at most the inner reactor's resolution).
     LateTimers {
         /// How late timers may fire on this turn.
         by: Duration,

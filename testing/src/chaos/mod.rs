@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 use baton_protocol::backend::Timers;
 use baton_protocol::decorate::Decorator;
 use baton_protocol::reactor::{IoFault, ReactorStats, SourceKey, Tick, TimerKey, Turn};
-use baton_protocol::{Direction, Error, Reactor};
+use baton_protocol::{Direction, Error, Interest, Reactor};
 
 pub use self::builder::Builder;
 use self::builder::Rates;
 use self::dice::Dice;
-pub use self::fault::{Fault, FaultCounts};
 use self::fault::Counters;
+pub use self::fault::{Fault, FaultCounts};
 use crate::idle::{IdleWaiters, UntilIdle};
 
 /// A reactor decorator that makes the world hostile, reproducibly: spurious
@@ -45,19 +45,22 @@ use crate::idle::{IdleWaiters, UntilIdle};
 /// | fault | what happens | why it is still within the contract |
 /// |---|---|---|
 /// | spurious wake-up | `poll_ready` stored the waker (not ready); it is also woken at the next turn | spurious wake-ups are allowed; the waker stays stored in the inner reactor, so the real readiness still wakes it |
-/// | delayed readiness | `poll_ready` is ready, but answers `Pending`; the waker is woken at the next turn | readiness reported late, never lost: the held waker is woken by the next `park`, and the inner reactor keeps the readiness cached |
+/// | delayed readiness | `poll_ready` is ready with a readiness it has not reported yet, but answers `Pending`; the waker is woken at the next turn | readiness reported late, never lost: the held waker is woken by the next `park`, and the inner reactor keeps the readiness cached; a readiness once reported is reported again at once, as the contract requires |
 /// | empty turn | `park` returns an empty [`Turn`] at once | Decision 5: `EINTR` is a spurious turn; the next park recomputes timers |
-/// | late timers | a turn fires only timers due at least `by` ago, `by` ≤ the inner [`resolution`](Reactor::resolution) | never early; still in deadline order (equal deadlines in insertion order); late by at most the advertised resolution, which `Chaos` reports as twice the inner one |
+/// | late timers | the park waits up to `by` past the next deadline, and fires only the timers due at its start or at least `by` ago (`by` ≤ the inner [`resolution`](Reactor::resolution)) | never early; a timer due before the turn fires on it; still in deadline order (equal deadlines in insertion order); late by at most the advertised resolution, which `Chaos` reports as twice the inner one |
 /// | `WouldBlock` | the operation does not run and reports `WouldBlock` | the caller clears readiness with its tick; the inner reactor re-arms and reports the direction again if it is still ready |
 /// | `Interrupted` | the operation does not run and reports `Interrupted` | the caller retries |
 /// | short read / write | the operation moves at most 1..=`max_short` bytes | any read or write may be short |
 ///
 /// And for every fault: no lost wake-up (every waker held back is woken by
 /// the next `park`, whose turn counts it as an event, so the park never
-/// sleeps on it, and by `shutdown`); timers never early; no event for a
-/// deregistered key (`deregister` and `close` wake and drop the wake-ups
-/// held for that key at once, uncounted); at most three faults in a row per
-/// stream, so every retry loop progresses whatever the rates.
+/// sleeps on it); timers never early; no event for a deregistered key, and
+/// no extra wake-up once the inner reactor has woken a source's waiters
+/// itself (`close`, `deregister`, `reregister` dropping a direction,
+/// `shutdown`: a delayed readiness held for it is woken at once, uncounted,
+/// and a spurious wake-up dropped); an `unpark` is never swallowed by an
+/// empty turn; at most three faults in a row per stream, so every retry
+/// loop progresses whatever the rates.
 ///
 /// # Timers
 ///
@@ -119,7 +122,11 @@ pub struct Chaos<R> {
     turns: Mutex<TurnDice>,
     /// Wakers to wake at the next park: spurious wake-ups and readiness
     /// held back.
-    held: Mutex<Vec<(SourceKey, Waker)>>,
+    held: Mutex<Vec<Held>>,
+    /// Set by `unpark`, cleared by the park that calls the inner one: a
+    /// park with an unpark pending is never made an empty turn, so it
+    /// reports the unpark as the contract requires.
+    unpark_pending: AtomicBool,
     /// Serializes parks, so a turn's decisions and its release of held
     /// wakers happen together.
     park: Mutex<()>,
@@ -129,11 +136,28 @@ pub struct Chaos<R> {
     shutdown: AtomicBool,
 }
 
+/// A wake-up held back until the next park.
+#[derive(Debug)]
+struct Held {
+    key: SourceKey,
+    dir: Direction,
+    /// A spurious wake-up: the inner reactor stored the waker as well and
+    /// wakes it whenever the source changes. Otherwise a delayed readiness,
+    /// whose waker only this entry holds.
+    spurious: bool,
+    waker: Waker,
+}
+
 /// The decision streams of one direction of one source.
 #[derive(Debug)]
 struct SourceDice {
     ready: Dice,
     io: Dice,
+    /// The last readiness `poll_ready` let through: it stays cached in the
+    /// inner reactor, and the contract says a cached readiness is reported
+    /// again at once (`rearm.partial_read_stays_ready`), so only a new one
+    /// may be delayed.
+    reported: Option<Tick>,
 }
 
 /// The decision streams of the reactor's turns.
@@ -172,6 +196,7 @@ impl<R: Reactor> Chaos<R> {
                 late: Dice::for_turns_also(seed),
             }),
             held: Mutex::new(Vec::new()),
+            unpark_pending: AtomicBool::new(false),
             park: Mutex::new(()),
             idle: Arc::default(),
             log: builder.record.then(|| Mutex::new(Vec::new())),
@@ -193,7 +218,10 @@ impl<R: Reactor> Chaos<R> {
     /// Every fault injected so far, in the order decided; empty unless built
     /// with [`Builder::record`].
     pub fn faults(&self) -> Vec<Fault> {
-        self.log.as_ref().map(|log| lock(log).clone()).unwrap_or_default()
+        self.log
+            .as_ref()
+            .map(|log| lock(log).clone())
+            .unwrap_or_default()
     }
 
     /// How many faults of each kind were injected so far.
@@ -215,11 +243,17 @@ impl<R: Reactor> Chaos<R> {
     }
 
     /// Runs `decide` on the streams of (`key`, `dir`).
-    fn with_dice<T>(&self, key: SourceKey, dir: Direction, decide: impl FnOnce(&mut SourceDice) -> T) -> T {
+    fn with_dice<T>(
+        &self,
+        key: SourceKey,
+        dir: Direction,
+        decide: impl FnOnce(&mut SourceDice) -> T,
+    ) -> T {
         let mut sources = lock(&self.sources);
         let dice = sources.entry((key, dir)).or_insert_with(|| SourceDice {
             ready: Dice::for_source(self.seed, key, dir, 0),
             io: Dice::for_source(self.seed, key, dir, 1),
+            reported: None,
         });
         decide(dice)
     }
@@ -227,8 +261,13 @@ impl<R: Reactor> Chaos<R> {
     /// Holds `waker` back until the next park, and makes sure a park comes:
     /// one in progress on another thread returns, or the next one does not
     /// wait.
-    fn hold(&self, key: SourceKey, waker: &Waker) {
-        lock(&self.held).push((key, waker.clone()));
+    fn hold(&self, key: SourceKey, dir: Direction, spurious: bool, waker: &Waker) {
+        lock(&self.held).push(Held {
+            key,
+            dir,
+            spurious,
+            waker: waker.clone(),
+        });
         self.inner.unpark();
     }
 
@@ -236,25 +275,31 @@ impl<R: Reactor> Chaos<R> {
     fn release_held(&self) -> usize {
         let held = std::mem::take(&mut *lock(&self.held));
         let released = held.len();
-        for (_, waker) in held {
-            waker.wake();
+        for entry in held {
+            entry.waker.wake();
         }
         released
     }
 
-    /// Wakes and drops the wake-ups held for `key` (it is being closed or
-    /// deregistered, which wakes its waiters anyway): they are not counted
-    /// as events of a later turn.
-    fn forget_held(&self, key: SourceKey) {
-        let mine = {
+    /// Settles the held wake-ups that `which` selects, now that the inner
+    /// reactor has woken their source's waiters itself (the source was
+    /// closed, deregistered, or lost the direction; the reactor shut down):
+    /// a spurious one is dropped, a delayed readiness is woken at once, so
+    /// that none is counted as an event of a later turn and no waiter waits
+    /// for a readiness that will not come.
+    fn settle_held(&self, which: impl Fn(&Held) -> bool) {
+        let settled: Vec<Held> = {
             let mut held = lock(&self.held);
-            let (mine, others) = std::mem::take(&mut *held).into_iter().partition(|(k, _)| *k == key);
-            *held = others;
-            mine
+            let (settled, kept) = std::mem::take(&mut *held)
+                .into_iter()
+                .partition(|h| which(h));
+            *held = kept;
+            settled
         };
-        let mine: Vec<(SourceKey, Waker)> = mine;
-        for (_, waker) in mine {
-            waker.wake();
+        for entry in settled {
+            if !entry.spurious {
+                entry.waker.wake();
+            }
         }
     }
 
@@ -262,7 +307,8 @@ impl<R: Reactor> Chaos<R> {
     /// timers may fire.
     fn roll_turn(&self, may_be_empty: bool, timers_pending: bool) -> (bool, Duration) {
         let mut dice = lock(&self.turns);
-        let empty = may_be_empty && self.rates.empty_turn > 0.0 && dice.empty.chance(self.rates.empty_turn);
+        let empty =
+            may_be_empty && self.rates.empty_turn > 0.0 && dice.empty.chance(self.rates.empty_turn);
         let late = !empty && timers_pending && dice.late.chance(self.rates.late_timers);
         let by = if late {
             let max = u64::try_from(self.max_late.as_nanos()).unwrap_or(u64::MAX);
@@ -281,34 +327,65 @@ impl<R: Reactor> Decorator for Chaos<R> {
         &self.inner
     }
 
+    fn reregister(&self, key: SourceKey, interest: Interest) -> Result<(), Error> {
+        let result = self.inner.reregister(key, interest);
+        self.settle_held(|h| h.key == key && !interest.contains(h.dir));
+        result
+    }
+
     fn deregister(&self, key: SourceKey) -> Result<(), Error> {
         let result = self.inner.deregister(key);
-        self.forget_held(key);
+        self.settle_held(|h| h.key == key);
         lock(&self.sources).retain(|(k, _), _| *k != key);
         result
     }
 
     fn close(&self, key: SourceKey) -> Result<(), Error> {
         let result = self.inner.close(key);
-        self.forget_held(key);
+        self.settle_held(|h| h.key == key);
         result
     }
 
     /// The inner answer, or — decided from the seed — `Pending` with the
     /// waker woken at the next turn: readiness delayed (the inner answer was
     /// ready) or a spurious wake-up on the way (it was `Pending`).
-    fn poll_ready(&self, key: SourceKey, dir: Direction, cx: &mut Context<'_>) -> Poll<Result<Tick, Error>> {
+    fn poll_ready(
+        &self,
+        key: SourceKey,
+        dir: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Tick, Error>> {
         let poll = self.inner.poll_ready(key, dir, cx);
-        let (rate, fault) = match &poll {
-            Poll::Ready(Ok(_)) => (self.rates.delayed_ready, Fault::DelayedReady { key, dir }),
-            Poll::Pending => (self.rates.spurious_wake, Fault::SpuriousWake { key, dir }),
-            Poll::Ready(Err(_)) => return poll,
+        let fault = match &poll {
+            Poll::Ready(Ok(tick)) => {
+                let rate = self.rates.delayed_ready;
+                let delay = rate > 0.0
+                    && self.with_dice(key, dir, |dice| {
+                        if dice.reported == Some(*tick) {
+                            return false;
+                        }
+                        let delay = dice.ready.chance(rate);
+                        if !delay {
+                            dice.reported = Some(*tick);
+                        }
+                        delay
+                    });
+                delay.then_some(Fault::DelayedReady { key, dir })
+            }
+            Poll::Pending => {
+                let rate = self.rates.spurious_wake;
+                let spurious =
+                    rate > 0.0 && self.with_dice(key, dir, |dice| dice.ready.chance(rate));
+                spurious.then_some(Fault::SpuriousWake { key, dir })
+            }
+            Poll::Ready(Err(_)) => None,
         };
-        if rate == 0.0 || !self.with_dice(key, dir, |dice| dice.ready.chance(rate)) {
+        let Some(fault) = fault else {
             return poll;
-        }
+        };
+        let spurious = matches!(fault, Fault::SpuriousWake { .. });
         self.record(fault);
-        self.hold(key, cx.waker());
+        self.hold(key, dir, spurious, cx.waker());
         Poll::Pending
     }
 
@@ -358,10 +435,12 @@ impl<R: Reactor> Decorator for Chaos<R> {
             return Err(Error::Shutdown);
         }
         let _serial = lock(&self.park);
+        let unpark_pending = self.unpark_pending.swap(false, Ordering::AcqRel);
         let released = self.release_held();
         let barrier = runtime_idle && released == 0 && self.idle.has_waiters();
         let timers_pending = self.owns_timers && self.timers.next_deadline().is_some();
-        let (empty, late_by) = self.roll_turn(released == 0 && !barrier, timers_pending);
+        let may_be_empty = released == 0 && !barrier && !unpark_pending;
+        let (empty, late_by) = self.roll_turn(may_be_empty, timers_pending);
         if empty {
             self.record(Fault::EmptyTurn);
             return Ok(Turn::default());
@@ -391,14 +470,18 @@ impl<R: Reactor> Decorator for Chaos<R> {
         } else {
             timeout
         };
+        let wait = self.idle.bound(wait, runtime_idle);
         let turn = self.inner.park(wait, runtime_idle);
         if self.owns_timers {
             self.timers.end_park();
         }
         let turn = turn?;
         let fired = if self.owns_timers {
-            let now = self.inner.now();
-            self.timers.fire_due(now.checked_sub(late_by).unwrap_or(now))
+            // Timers already due when the turn began fire now, as the
+            // contract says (`time.past_or_zero_fires_next_turn`); only those
+            // that fell due during the wait may be held back, by `late_by`.
+            let late = self.inner.now().checked_sub(late_by).unwrap_or(now);
+            self.timers.fire_due(late.max(now))
         } else {
             0
         };
@@ -426,12 +509,17 @@ impl<R: Reactor> Decorator for Chaos<R> {
         ReactorStats::new(inner.registrations, inner.timers + self.timers.len())
     }
 
+    fn unpark(&self) {
+        self.unpark_pending.store(true, Ordering::Release);
+        self.inner.unpark();
+    }
+
     fn shutdown(&self) {
         self.shutdown.store(true, Ordering::Release);
         self.timers.shutdown();
         self.idle.shutdown();
         self.inner.shutdown();
-        self.release_held();
+        self.settle_held(|_| true);
     }
 
     /// The inner reactor's fault if it has one, else — decided from the

@@ -133,7 +133,11 @@ impl<R: AsyncBufRead> AsyncBufRead for InterleavePending<R> {
 }
 
 impl<W: AsyncWrite> AsyncWrite for InterleavePending<W> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.interleave(cx, |inner, cx| inner.poll_write(cx, buf))
     }
 
