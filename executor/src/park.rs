@@ -18,15 +18,19 @@ use baton_protocol::{Error, Reactor};
 
 use crate::sync::{self, AtomicBool, AtomicUsize, Condvar, Mutex};
 
+/// How long a driver waits after a failed park before it may park again.
+const FAILED_PARK_PAUSE: Duration = Duration::from_millis(10);
+
 /// The right to drive the reactor, and the reactor itself.
 pub(crate) struct Driver {
     reactor: Arc<dyn Reactor>,
     /// Whether a thread holds the token.
     busy: AtomicBool,
-    /// Set after a park failed (the reactor was shut down, or its poller
-    /// broke): parking in the reactor again would spin, so waiters use their
-    /// condvars from then on.
+    /// Set once the reactor has shut down: parking in it again would fail
+    /// at once and spin, so waiters use their condvars from then on.
     broken: AtomicBool,
+    /// Set once a park failed for another reason, so it is reported once.
+    reported: AtomicBool,
     /// Reactor turns taken, for metrics.
     turns: AtomicU64,
 }
@@ -37,6 +41,7 @@ impl Driver {
             reactor,
             busy: AtomicBool::new(false),
             broken: AtomicBool::new(false),
+            reported: AtomicBool::new(false),
             turns: AtomicU64::new(0),
         }
     }
@@ -79,13 +84,17 @@ impl DriverGuard<'_> {
         self.driver.turns.fetch_add(1, StdOrdering::Relaxed);
         match self.driver.reactor.park(timeout, runtime_idle) {
             Ok(_) => {}
+            // Expected at the end of a runtime's life: stop driving.
+            Err(Error::Shutdown) => self.driver.broken.store(true, SeqCst),
+            // Any other failure may be transient (an OS hiccup): giving up
+            // on the reactor would strand every I/O wait and timer for good,
+            // so it is reported once and the park retried, after a pause
+            // that keeps a poller that stays broken from spinning.
             Err(error) => {
-                let first = !self.driver.broken.swap(true, SeqCst);
-                // Shutdown is expected at the end of a runtime's life; any
-                // other failure is worth telling someone about, once.
-                if first && !matches!(error, Error::Shutdown) {
+                if !self.driver.reported.swap(true, SeqCst) {
                     crate::task::report(&error);
                 }
+                std::thread::sleep(FAILED_PARK_PAUSE);
             }
         }
     }

@@ -148,13 +148,25 @@ impl Os for Polling {
 
     /// polling retries `EINTR` itself, with the same deadline, so a signal
     /// never ends the wait early and never surfaces here.
+    ///
+    /// `WouldBlock` is a spurious wake-up, not a failure. polling 3.11's
+    /// poll(2) backend has `notify` set its flag *before* it writes the
+    /// notification pipe; a `wait` that sees the flag in between reads the
+    /// still-empty non-blocking pipe and returns `EAGAIN`. The byte arrives
+    /// an instant later and is drained by the next wait, so the turn is
+    /// simply empty. (Surfacing it would make an executor give up on the
+    /// reactor; the conformance row `chaos(poll2)` caught this.)
     fn wait(poller: &Poller, events: &mut Events, deadline: Option<Instant>) -> io::Result<()> {
         events.clear();
-        match deadline {
+        let waited = match deadline {
             Some(deadline) => poller.poller.wait_deadline(events, deadline),
             None => poller.poller.wait(events, None),
+        };
+        match waited {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+            Err(e) => Err(e),
         }
-        .map(drop)
     }
 
     fn events(events: &Events) -> impl Iterator<Item = (SourceKey, Readiness)> + '_ {
