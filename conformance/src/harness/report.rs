@@ -138,11 +138,25 @@ impl Report {
             .unwrap_or(4)
             .max(4);
         let tags: Vec<&str> = self.columns.iter().map(|c| c.tag.as_str()).collect();
-        let width = tags
+        // One cell width for the whole table, wide enough for every tag and
+        // for every reactor's name over its group of columns.
+        let widest_tag = tags.iter().map(|t| t.chars().count()).max().unwrap_or(1);
+        let width = self
+            .columns
             .iter()
-            .map(|t| t.chars().count())
+            .map(|c| {
+                let group = self
+                    .columns
+                    .iter()
+                    .filter(|o| o.reactor == c.reactor)
+                    .count();
+                (c.reactor.chars().count() + 1)
+                    .div_ceil(group.max(1))
+                    .saturating_sub(1)
+            })
             .max()
             .unwrap_or(1)
+            .max(widest_tag)
             .max(1);
 
         // Group headings: each reactor over its run of columns.
@@ -196,9 +210,15 @@ impl Report {
             out.push('\n');
         }
 
-        let _ = writeln!(out, "\ncolumns:");
-        for (col, t) in self.columns.iter().zip(&tags) {
-            let _ = writeln!(out, "  {:<14} {t:<width$}  = {}", col.reactor, col.executor);
+        let _ = writeln!(out, "\ncolumns (executors):");
+        let mut legend: Vec<(&str, &str)> = Vec::new();
+        for col in &self.columns {
+            if !legend.contains(&(col.tag.as_str(), col.executor.as_str())) {
+                legend.push((col.tag.as_str(), col.executor.as_str()));
+            }
+        }
+        for (tag, executor) in legend {
+            let _ = writeln!(out, "  {tag:<width$} = {executor}");
         }
 
         let skips = self.skip_reasons();
