@@ -1,9 +1,31 @@
 //! Programs built on baton, and the portable library code behind them.
 //!
-//! Every module here is written against `baton-protocol` only: it runs on
-//! whichever reactor and executor the application (or the test) picks.
+//! Every example module here is written against `baton-protocol` only: it
+//! runs on whichever reactor and executor the application (or the test)
+//! picks.
 //!
 //! - [`retry`]: connecting to a TCP server with exponential backoff, tested
 //!   under virtual time and fault injection (`tests/retry_*.rs`).
+//! - [`echo`]: a TCP echo server and a client reporting round trips per
+//!   second (binary `echo`).
+//! - [`resp`]: a key-value server speaking RESP2, driven by `redis-cli` and
+//!   `redis-benchmark` (binary `resp`).
+//! - [`chat`]: a line-based chat room (binary `chat`).
+//! - [`sleep_heap`]: many sleeping tasks, woken in deadline order (binary
+//!   `sleep_heap`).
+//! - [`step`]: the design note's IPython session, stepped by hand with
+//!   `Stepper` (binary `step`).
+//!
+//! The binaries (`src/bin/`) are thin: they parse their flags ([`cli`]) and
+//! pick the reactor and executor at run time ([`runtime`], the one module
+//! that names them), then run the portable code.
 
+pub mod chat;
+pub mod cli;
+pub mod echo;
+pub mod resp;
 pub mod retry;
+pub mod runtime;
+mod server;
+pub mod sleep_heap;
+pub mod step;

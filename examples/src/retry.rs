@@ -203,3 +203,58 @@ pub fn is_transient(error: &Error) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_then_cap() {
+        let policy = Backoff::new(Duration::from_millis(100)).max_delay(Duration::from_millis(500));
+        let delays: Vec<u128> = (1..=6).map(|n| policy.delay_after(n).as_millis()).collect();
+        assert_eq!(delays, [100, 200, 400, 500, 500, 500]);
+    }
+
+    #[test]
+    fn factors_zero_and_one_keep_the_delay_constant() {
+        for factor in [0, 1] {
+            let policy = Backoff::new(Duration::from_secs(3)).factor(factor);
+            assert_eq!(policy.delay_after(1), Duration::from_secs(3));
+            assert_eq!(policy.delay_after(50), Duration::from_secs(3));
+        }
+    }
+
+    #[test]
+    fn huge_schedules_saturate_instead_of_overflowing() {
+        let policy = Backoff::new(Duration::MAX)
+            .factor(u32::MAX)
+            .max_delay(Duration::MAX)
+            .max_attempts(u32::MAX);
+        assert_eq!(policy.delay_after(u32::MAX), Duration::MAX);
+        let growing = Backoff::new(Duration::from_nanos(1))
+            .factor(u32::MAX)
+            .max_delay(Duration::MAX);
+        assert_eq!(growing.delay_after(10), Duration::MAX);
+    }
+
+    #[test]
+    fn there_is_always_a_first_attempt() {
+        let policy = Backoff::new(Duration::from_secs(1)).max_attempts(0);
+        assert_eq!(policy.attempts(), 1);
+        assert_eq!(policy.total_delay(), Duration::ZERO);
+        let three = Backoff::new(Duration::from_secs(1)).max_attempts(3);
+        assert_eq!(three.total_delay(), Duration::from_secs(1 + 2));
+    }
+
+    #[test]
+    fn transient_errors_are_the_ones_retrying_can_fix() {
+        let io = |kind| Error::Io(io::Error::from(kind));
+        assert!(is_transient(&Error::Elapsed));
+        assert!(is_transient(&io(io::ErrorKind::ConnectionRefused)));
+        assert!(is_transient(&io(io::ErrorKind::ConnectionReset)));
+        assert!(!is_transient(&io(io::ErrorKind::PermissionDenied)));
+        assert!(!is_transient(&io(io::ErrorKind::InvalidInput)));
+        assert!(!is_transient(&Error::NoRuntime));
+        assert!(!is_transient(&Error::Shutdown));
+    }
+}

@@ -79,7 +79,7 @@ pub use crate::handle::{EnterGuard, ErrorHook, Handle};
 #[doc(no_inline)]
 pub use crate::reactor::{Direction, Interest, Reactor};
 #[doc(no_inline)]
-pub use crate::task::{JoinHandle, Spawn, TaskGroup, spawn};
+pub use crate::task::{JoinHandle, Spawn, TaskGroup, spawn, yield_now};
 // Re-exports added by the leaf-future modules go below this line.
 #[doc(no_inline)]
 pub use crate::io::Async;

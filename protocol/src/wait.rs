@@ -46,20 +46,57 @@ pub enum WaitFor {
 }
 
 impl fmt::Display for WaitFor {
+    /// A deadline reads "a timer": only the reactor knows how far away it
+    /// is (its clock may be virtual). Use [`WaitFor::at`] with the
+    /// reactor's `now()` to say when it is due.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WaitFor::Io { fd, dir } => write!(f, "fd {fd} {dir}"),
-            WaitFor::Deadline(at) => {
-                let now = Instant::now();
-                if *at > now {
-                    write!(f, "a timer due in {:?}", *at - now)
-                } else {
-                    write!(f, "a timer due {:?} ago", now - *at)
-                }
-            }
+            WaitFor::Deadline(_) => f.write_str("a timer"),
             WaitFor::Promise(id) => write!(f, "promise {id}"),
             WaitFor::Task(id) => write!(f, "{id} to finish"),
             WaitFor::Label(label) => f.write_str(label),
+        }
+    }
+}
+
+impl WaitFor {
+    /// This wait as seen at `now`, an instant of the reactor's clock: a
+    /// deadline reads "a timer due in 1.2s" (or "due 3ms ago"), anything
+    /// else as its `Display`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use baton_protocol::wait::WaitFor;
+    ///
+    /// let now = Instant::now();
+    /// let wait = WaitFor::Deadline(now + Duration::from_secs(2));
+    /// assert_eq!(wait.to_string(), "a timer");
+    /// assert_eq!(wait.at(now).to_string(), "a timer due in 2s");
+    /// ```
+    pub fn at(&self, now: Instant) -> At<'_> {
+        At { wait: self, now }
+    }
+}
+
+/// A [`WaitFor`] described at an instant of the reactor's clock; see
+/// [`WaitFor::at`].
+#[derive(Clone, Copy, Debug)]
+pub struct At<'a> {
+    wait: &'a WaitFor,
+    now: Instant,
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.wait {
+            WaitFor::Deadline(at) if *at >= self.now => {
+                write!(f, "a timer due in {:?}", *at - self.now)
+            }
+            WaitFor::Deadline(at) => write!(f, "a timer due {:?} ago", self.now - *at),
+            other => other.fmt(f),
         }
     }
 }

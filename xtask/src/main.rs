@@ -4,10 +4,12 @@
 //! - `conformance [flags]`: the conformance matrix on every reactor ×
 //!   executor pair, including the poll(2) build of reactor-poll;
 //! - `ci`: exactly what CI runs (`.ci/run`), without the package installs;
-//! - `loom`: the executor's loom models.
+//! - `loom`: the executor's loom models;
+//! - `bench [flags]`: the benchmarks against tokio and smol (`baton-bench`).
 
 #![forbid(unsafe_code)]
 
+mod bench;
 mod cargo;
 mod ci;
 mod conformance;
@@ -24,6 +26,8 @@ tasks:
                        --help` lists its flags
   ci                   run what CI runs: fmt, clippy, docs, tests, conformance
   loom                 run the executor's loom models (slow; release build)
+  bench [flags]        run the benchmarks against tokio and smol; `cargo xtask
+                       bench --help` lists its flags
 ";
 
 fn main() -> ExitCode {
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
         Some("conformance") => conformance::run(&rest),
         Some("ci") => ci::run(),
         Some("loom") => loom::run(&rest),
+        Some("bench") => bench::run(&rest),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS

@@ -248,7 +248,7 @@ impl LocalExecutor {
     /// Every live task with what it waits on; see
     /// [`Runtime::dump`](crate::Runtime::dump).
     pub fn dump(&self) -> Dump {
-        let mut dump = Dump::default();
+        let mut dump = Dump::new(self.shared().driver.reactor().now());
         self.shared().tasks.dump_into(&mut dump);
         self.shared().pool.tasks().dump_into(&mut dump);
         dump.sort()

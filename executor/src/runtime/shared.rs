@@ -269,7 +269,7 @@ impl Shared {
     }
 
     pub(crate) fn dump(&self) -> Dump {
-        let mut dump = Dump::default();
+        let mut dump = Dump::new(self.driver.reactor().now());
         self.tasks.dump_into(&mut dump);
         self.pool.tasks().dump_into(&mut dump);
         dump.sort()

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
+use std::time::Instant;
 
 use baton_protocol::task::TaskId;
 use baton_protocol::wait::WaitFor;
@@ -39,6 +40,9 @@ pub struct TaskDump {
     pub waits_for: Option<WaitFor>,
     /// Whether it is a `spawn_blocking` job rather than a future.
     pub blocking: bool,
+    /// The reactor's clock when the dump was taken: what a deadline in
+    /// `waits_for` is measured against.
+    pub taken_at: Instant,
 }
 
 impl fmt::Display for TaskDump {
@@ -59,7 +63,7 @@ impl fmt::Display for TaskDump {
         match (self.state, &self.waits_for) {
             (TaskState::Scheduled, _) => f.write_str("is scheduled to run"),
             (TaskState::Running, _) => f.write_str("is running"),
-            (TaskState::Waiting, Some(wait)) => write!(f, "waits for {wait}"),
+            (TaskState::Waiting, Some(wait)) => write!(f, "waits for {}", wait.at(self.taken_at)),
             (TaskState::Waiting, None) => f.write_str("waits (no wait reported)"),
         }
     }
@@ -69,14 +73,24 @@ impl fmt::Display for TaskDump {
 /// [`Runtime::dump`](crate::Runtime::dump).
 ///
 /// Its `Display` is one [`TaskDump`] line per task.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Dump {
     /// The tasks, ordered by id.
     pub tasks: Vec<TaskDump>,
+    /// The reactor's clock when the dump was taken.
+    pub taken_at: Instant,
 }
 
 impl Dump {
+    /// An empty dump taken at `now`, an instant of the reactor's clock.
+    pub(crate) fn new(now: Instant) -> Dump {
+        Dump {
+            tasks: Vec::new(),
+            taken_at: now,
+        }
+    }
+
     pub(crate) fn sort(mut self) -> Dump {
         self.tasks.sort_by_key(|t| t.id);
         self

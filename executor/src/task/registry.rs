@@ -235,6 +235,7 @@ impl Tasks {
                 state: info.state(),
                 waits_for: info.wait(),
                 blocking: info.kind == super::Kind::Blocking,
+                taken_at: dump.taken_at,
             }));
         }
     }

@@ -67,6 +67,9 @@ pub trait Os: Send + Sync + 'static {
 ///
 /// - `park` is serialized by a mutex; the timeout is the nearest of the
 ///   caller's and the timers' deadlines, or zero after an `unpark`.
+/// - A non-blocking `park` (a zero timeout) with no source registered makes
+///   no syscall: the poller could report nothing but an unpark. It fires
+///   the due timers and consumes a pending unpark, as a turn does.
 /// - An `EINTR` ends the turn early and empty (Decision 5).
 /// - Wakers are collected under the table's locks and woken after every lock
 ///   is released, each under `catch_unwind` ([`wake_all`]).
@@ -175,6 +178,21 @@ impl<O: Os> Reactor for Driver<O> {
         if self.sources.is_shutdown() {
             return Err(Error::Shutdown);
         }
+        let poll_only = timeout == Some(Duration::ZERO);
+        if poll_only && self.sources.is_empty() {
+            // A non-blocking turn with no source registered: the poller could
+            // only report the unpark notification, so the syscall is skipped
+            // (executors take such turns between task polls, e.g. after every
+            // `yield_now`). An unpark still pending in the OS makes the next
+            // blocking wait return at once: a spurious turn, which is allowed.
+            // The clock is read only if a timer is pending.
+            let unparked = self.unparked.swap(false, Ordering::AcqRel);
+            let timers_fired = match self.timers.next_deadline() {
+                Some(_) => self.timers.fire_due(Instant::now()),
+                None => 0,
+            };
+            return Ok(Turn::new(0, timers_fired, unparked));
+        }
         let mut park = self.park.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
         // A timeout too large for an `Instant` is no limit at all.
@@ -208,7 +226,12 @@ impl<O: Os> Reactor for Driver<O> {
         if let Ok(mut park) = self.park.try_lock() {
             park.wakers = wakers;
         }
-        let timers_fired = self.timers.fire_due(Instant::now());
+        // A non-blocking turn lasted one syscall: the clock read before it
+        // serves (a timer that fell due meanwhile fires next turn; none fires
+        // early). A wait that may have blocked reads the clock again.
+        let timers_fired = self
+            .timers
+            .fire_due(if poll_only { now } else { Instant::now() });
         Ok(Turn::new(events, timers_fired, unparked))
     }
 

@@ -1,0 +1,218 @@
+//! baton: the multi-thread `Runtime` and the `LocalExecutor`, on either
+//! reactor.
+//!
+//! Tasks spawn through the executor's own API, as tokio and smol tasks
+//! spawn through theirs: `Runtime::spawn` (the runtime is kept in a static,
+//! one per child process, as smol's executor is) and `spawn_local`. The
+//! `spawn_protocol` workload measures the portable path,
+//! `baton_protocol::spawn`, which library code uses.
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use baton_executor::{LocalExecutor, Runtime};
+use baton_protocol::net::{TcpListener as BatonListener, TcpStream};
+use baton_protocol::{Error, Handle, Promise, Reactor};
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+
+use super::{OneShot, Remote, Rt};
+
+/// The process's baton runtime: tasks reach it without a handle.
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+/// baton's multi-thread `Runtime`.
+pub(crate) struct Multi(&'static Runtime);
+
+impl Multi {
+    /// A runtime with `workers` workers on `reactor`; one per process.
+    pub(crate) fn new(reactor: impl Reactor + 'static, workers: usize) -> Result<Multi, Error> {
+        let runtime = Runtime::builder()
+            .reactor(reactor)
+            .workers(workers)
+            .build()?;
+        if RUNTIME.set(runtime).is_err() {
+            return Err(Error::InvalidState(
+                "one baton runtime per benchmark process",
+            ));
+        }
+        RUNTIME.get().map(Multi).ok_or(Error::NoRuntime)
+    }
+
+    fn get() -> &'static Runtime {
+        RUNTIME
+            .get()
+            .expect("the runtime was built before its tasks run")
+    }
+}
+
+/// baton's `LocalExecutor`.
+pub(crate) struct Local(LocalExecutor);
+
+impl Local {
+    /// An executor on `reactor`.
+    pub(crate) fn new(reactor: impl Reactor + 'static) -> Result<Local, Error> {
+        Ok(Local(LocalExecutor::builder().reactor(reactor).build()?))
+    }
+}
+
+/// Spawns on a baton runtime from any thread.
+#[derive(Clone)]
+pub(crate) enum BatonRemote {
+    /// `Runtime::spawn` on the process's runtime.
+    Native,
+    /// The protocol's `Handle`: a `LocalExecutor` takes foreign spawns only
+    /// through it.
+    Handle(Handle),
+}
+
+impl Remote for BatonRemote {
+    fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let spawned = match self {
+            BatonRemote::Native => Multi::get().spawn(future).map(drop),
+            BatonRemote::Handle(handle) => handle.spawn(future).map(drop),
+        };
+        spawned.expect("the runtime is running");
+    }
+}
+
+/// The protocol's `Promise` as a reply channel.
+#[derive(Debug)]
+pub(crate) struct PromiseShot;
+
+impl OneShot for PromiseShot {
+    type Tx = Promise<u64>;
+    type Rx = Promise<u64>;
+
+    fn pair() -> (Self::Tx, Self::Rx) {
+        let promise = Promise::new();
+        (promise.clone(), promise)
+    }
+
+    fn send(tx: Self::Tx, value: u64) {
+        tx.set_result(value).expect("a reply is sent once");
+    }
+
+    async fn recv(rx: Self::Rx) -> u64 {
+        rx.await.expect("the server replies to every request")
+    }
+}
+
+macro_rules! baton_rt {
+    (
+        $ty:ty,
+        |$this:ident, $future:ident| $block_on:expr,
+        |$spawned:ident| $spawn:expr,
+        |$rt:ident| $remote:expr
+    ) => {
+        impl Rt for $ty {
+            type Remote = BatonRemote;
+            type Sleep = baton_protocol::time::Sleep;
+            type Shot = PromiseShot;
+
+            fn block_on<F: Future>(&self, $future: F) -> F::Output {
+                let $this = self;
+                $block_on.expect("the runtime is running")
+            }
+
+            fn remote(&self) -> Option<BatonRemote> {
+                let $rt = self;
+                Some($remote)
+            }
+
+            fn spawn<F>($spawned: F)
+            where
+                F: Future<Output = ()> + Send + 'static,
+            {
+                drop($spawn.expect("spawned inside the runtime"));
+            }
+
+            fn spawn_protocol<F>(future: F)
+            where
+                F: Future<Output = ()> + Send + 'static,
+            {
+                drop(baton_protocol::spawn(future).expect("spawned inside the runtime"));
+            }
+
+            fn yield_now() -> impl Future<Output = ()> + Send {
+                baton_protocol::task::yield_now()
+            }
+
+            fn sleep_until(deadline: Instant) -> Self::Sleep {
+                baton_protocol::time::sleep_until(deadline)
+            }
+
+            fn serve_echo(listener: TcpListener) -> impl Future<Output = ()> {
+                serve_echo::<Self>(listener)
+            }
+
+            fn serve_idle(
+                listener: TcpListener,
+                ready: Arc<AtomicUsize>,
+            ) -> impl Future<Output = ()> {
+                serve_idle::<Self>(listener, ready)
+            }
+        }
+    };
+}
+
+baton_rt!(
+    Multi,
+    |this, future| this.0.block_on(future),
+    |future| Multi::get().spawn(future),
+    |_this| BatonRemote::Native
+);
+baton_rt!(
+    Local,
+    |this, future| this.0.block_on(future),
+    |future| baton_executor::spawn_local(future),
+    |this| BatonRemote::Handle(this.0.handle().clone())
+);
+
+async fn serve_echo<R: Rt>(listener: TcpListener) {
+    let listener = BatonListener::from_std(listener).expect("a listening socket");
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        R::spawn(echo(stream));
+    }
+}
+
+async fn echo(mut stream: TcpStream) {
+    let mut buf = vec![0; super::ECHO_BUFFER];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if stream.write_all(&buf[..n]).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn serve_idle<R: Rt>(listener: TcpListener, ready: Arc<AtomicUsize>) {
+    let listener = BatonListener::from_std(listener).expect("a listening socket");
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let ready = Arc::clone(&ready);
+        let task = async move {
+            let mut buf = [0; super::IDLE_BUFFER];
+            if matches!(stream.read(&mut buf).await, Ok(1..)) {
+                ready.fetch_add(1, Ordering::Release);
+                let _ = stream.read(&mut buf).await;
+            }
+        };
+        R::spawn(task);
+    }
+}

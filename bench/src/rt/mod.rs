@@ -1,0 +1,283 @@
+//! The runtimes under test, behind one small trait, so that each workload is
+//! written once and runs on every runtime.
+//!
+//! [`Rt`] is what a workload asks of a runtime: `block_on`, a detached spawn
+//! from inside a task (each runtime's own idiom: `baton_protocol::spawn`,
+//! `Runtime::spawn` or `spawn_local`, `tokio::spawn`,
+//! `Executor::spawn(..).detach()`), a handle to spawn from a
+//! foreign thread, `yield_now`, a timer, a one-shot reply channel, and two
+//! TCP servers (echo, and idle connections for the memory workload).
+
+pub(crate) mod baton;
+pub(crate) mod smol;
+pub(crate) mod tokio;
+
+use std::fmt;
+use std::future::Future;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Instant;
+
+/// One runtime configuration, by the name the command line and the results
+/// use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Kind {
+    /// baton: `Runtime` (multi-thread) on the epoll reactor.
+    BatonEpollMulti,
+    /// baton: `LocalExecutor` on the epoll reactor.
+    BatonEpollLocal,
+    /// baton: `Runtime` on the polling reactor.
+    BatonPollMulti,
+    /// baton: `LocalExecutor` on the polling reactor.
+    BatonPollLocal,
+    /// tokio's multi-thread runtime: the reference of every ratio.
+    TokioMulti,
+    /// tokio's current-thread runtime.
+    TokioCurrent,
+    /// smol: async-executor's `Executor` on worker threads, with async-io.
+    SmolMulti,
+    /// smol: async-executor's `LocalExecutor`, with async-io.
+    SmolLocal,
+    /// No runtime: a hand-written single-threaded mio loop (echo only).
+    Mio,
+    /// A real `redis-server` (the `resp` workload's reference line).
+    Redis,
+}
+
+impl Kind {
+    /// Every runtime, in table order.
+    pub(crate) const ALL: [Kind; 10] = [
+        Kind::BatonEpollMulti,
+        Kind::BatonEpollLocal,
+        Kind::BatonPollMulti,
+        Kind::BatonPollLocal,
+        Kind::TokioMulti,
+        Kind::TokioCurrent,
+        Kind::SmolMulti,
+        Kind::SmolLocal,
+        Kind::Mio,
+        Kind::Redis,
+    ];
+
+    /// The name on the command line and in the results.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::BatonEpollMulti => "baton-epoll-multi",
+            Kind::BatonEpollLocal => "baton-epoll-local",
+            Kind::BatonPollMulti => "baton-poll-multi",
+            Kind::BatonPollLocal => "baton-poll-local",
+            Kind::TokioMulti => "tokio-multi",
+            Kind::TokioCurrent => "tokio-current",
+            Kind::SmolMulti => "smol-multi",
+            Kind::SmolLocal => "smol-local",
+            Kind::Mio => "mio",
+            Kind::Redis => "redis-server",
+        }
+    }
+
+    /// The runtime called `name`.
+    pub(crate) fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// One of baton's reactor × executor pairs.
+    pub(crate) fn is_baton(self) -> bool {
+        matches!(
+            self,
+            Kind::BatonEpollMulti
+                | Kind::BatonEpollLocal
+                | Kind::BatonPollMulti
+                | Kind::BatonPollLocal
+        )
+    }
+
+    /// One of the peers baton is measured against (tokio, smol).
+    pub(crate) fn is_peer(self) -> bool {
+        matches!(
+            self,
+            Kind::TokioMulti | Kind::TokioCurrent | Kind::SmolMulti | Kind::SmolLocal
+        )
+    }
+
+    /// An async runtime (every kind but the mio loop and redis-server).
+    pub(crate) fn is_runtime(self) -> bool {
+        self.is_baton() || self.is_peer()
+    }
+
+    /// The reactor and executor flags of the `resp` example for a baton
+    /// pair.
+    pub(crate) fn resp_flags(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Kind::BatonEpollMulti => Some(("epoll", "multi")),
+            Kind::BatonEpollLocal => Some(("epoll", "local")),
+            Kind::BatonPollMulti => Some(("poll", "multi")),
+            Kind::BatonPollLocal => Some(("poll", "local")),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The worker count of every multi-thread runtime: tokio's default, one per
+/// core.
+pub(crate) fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// What a workload needs of a runtime.
+pub(crate) trait Rt {
+    /// Spawns from threads that are not the runtime's.
+    type Remote: Remote;
+    /// The runtime's timer future.
+    type Sleep: Future + Send + 'static;
+    /// The runtime's own one-shot reply channel.
+    type Shot: OneShot;
+
+    /// Runs `future` to completion on the calling thread.
+    fn block_on<F: Future>(&self, future: F) -> F::Output;
+
+    /// A spawner for foreign threads; `None` when the runtime has none
+    /// (smol's `LocalExecutor` is `!Send`).
+    fn remote(&self) -> Option<Self::Remote>;
+
+    /// Spawns a detached task from inside the runtime.
+    fn spawn<F>(future: F)
+    where
+        F: Future<Output = ()> + Send + 'static;
+
+    /// Spawns a detached task through the portable path: for baton,
+    /// `baton_protocol::spawn`; a peer has only its own spawn.
+    fn spawn_protocol<F>(future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        Self::spawn(future);
+    }
+
+    /// Yields once to the scheduler.
+    fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// A timer that fires at `deadline`.
+    fn sleep_until(deadline: Instant) -> Self::Sleep;
+
+    /// Accepts connections on `listener` for ever, echoing every byte back
+    /// on each, one task per connection.
+    fn serve_echo(listener: TcpListener) -> impl Future<Output = ()>;
+
+    /// Accepts connections on `listener` for ever; each connection's task
+    /// reads one byte, adds one to `ready`, then waits to read again.
+    fn serve_idle(listener: TcpListener, ready: Arc<AtomicUsize>) -> impl Future<Output = ()>;
+}
+
+/// Spawns detached tasks from any thread.
+pub(crate) trait Remote: Clone + Send + Sync + 'static {
+    /// Spawns `future`; the task is detached.
+    fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static;
+}
+
+/// For runtimes without a foreign-thread spawner.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum NoRemote {}
+
+impl Remote for NoRemote {
+    fn spawn<F>(&self, _: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        match *self {}
+    }
+}
+
+/// A one-shot channel carrying a `u64` reply.
+pub(crate) trait OneShot {
+    /// The completing half.
+    type Tx: Send + 'static;
+    /// The awaiting half.
+    type Rx: Send + 'static;
+
+    /// A new channel.
+    fn pair() -> (Self::Tx, Self::Rx);
+
+    /// Completes the channel with `value`.
+    fn send(tx: Self::Tx, value: u64);
+
+    /// Waits for the value.
+    fn recv(rx: Self::Rx) -> impl Future<Output = u64> + Send;
+}
+
+/// futures-channel's oneshot: the runtime-neutral one-shot.
+#[derive(Debug)]
+pub(crate) struct FuturesShot;
+
+impl OneShot for FuturesShot {
+    type Tx = futures_channel::oneshot::Sender<u64>;
+    type Rx = futures_channel::oneshot::Receiver<u64>;
+
+    fn pair() -> (Self::Tx, Self::Rx) {
+        futures_channel::oneshot::channel()
+    }
+
+    fn send(tx: Self::Tx, value: u64) {
+        let _ = tx.send(value);
+    }
+
+    async fn recv(rx: Self::Rx) -> u64 {
+        rx.await.expect("the server replies to every request")
+    }
+}
+
+/// A measurement generic over the runtime.
+pub(crate) trait Job {
+    /// What the measurement returns.
+    type Output;
+
+    /// Runs the measurement on `rt`.
+    fn run<R: Rt>(self, rt: &R) -> Self::Output;
+}
+
+/// Builds the runtime `kind` and runs `job` on it.
+///
+/// # Errors
+///
+/// `kind` is not an async runtime, or it could not be built.
+pub(crate) fn with_runtime<J: Job>(kind: Kind, job: J) -> Result<J::Output, String> {
+    let workers = workers();
+    let err = |e: baton_protocol::Error| format!("{kind}: {e}");
+    Ok(match kind {
+        Kind::BatonEpollMulti => {
+            let reactor = baton_reactor_epoll::EpollReactor::new().map_err(err)?;
+            job.run(&baton::Multi::new(reactor, workers).map_err(err)?)
+        }
+        Kind::BatonPollMulti => {
+            let reactor = baton_reactor_poll::PollReactor::new().map_err(err)?;
+            job.run(&baton::Multi::new(reactor, workers).map_err(err)?)
+        }
+        Kind::BatonEpollLocal => {
+            let reactor = baton_reactor_epoll::EpollReactor::new().map_err(err)?;
+            job.run(&baton::Local::new(reactor).map_err(err)?)
+        }
+        Kind::BatonPollLocal => {
+            let reactor = baton_reactor_poll::PollReactor::new().map_err(err)?;
+            job.run(&baton::Local::new(reactor).map_err(err)?)
+        }
+        Kind::TokioMulti => job.run(&tokio::Tokio::multi(workers).map_err(|e| e.to_string())?),
+        Kind::TokioCurrent => job.run(&tokio::Tokio::current().map_err(|e| e.to_string())?),
+        Kind::SmolMulti => job.run(&smol::Multi::new(workers).map_err(|e| e.to_string())?),
+        Kind::SmolLocal => job.run(&smol::Local),
+        Kind::Mio | Kind::Redis => return Err(format!("{kind} is not an async runtime")),
+    })
+}
+
+/// The read buffer of an echo connection, the same on every runtime.
+pub(crate) const ECHO_BUFFER: usize = 64 * 1024;
+
+/// The read buffer of an idle connection's task, the same on every runtime.
+pub(crate) const IDLE_BUFFER: usize = 64;

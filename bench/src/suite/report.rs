@@ -1,0 +1,450 @@
+//! Aggregation (median, min, max, ratio to the reference runtime) and the
+//! written results: JSON, markdown, and the generated part of
+//! `BENCHMARKS.md`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::{Cell, Options};
+use crate::proc;
+use crate::rt::Kind;
+use crate::workload::Workload;
+
+/// The figures of one metric of one (workload, size) on one runtime.
+pub(crate) struct Stat {
+    pub(crate) median: f64,
+    pub(crate) min: f64,
+    pub(crate) max: f64,
+    /// `median / reference median`, when the reference ran.
+    pub(crate) ratio: Option<f64>,
+    pub(crate) samples: Vec<f64>,
+}
+
+/// One line of the tables: a metric of a (workload, size).
+pub(crate) struct Row {
+    pub(crate) workload: &'static str,
+    pub(crate) size: &'static str,
+    pub(crate) metric: &'static str,
+    pub(crate) unit: &'static str,
+    pub(crate) reference: Kind,
+    pub(crate) stats: BTreeMap<Kind, Stat>,
+    pub(crate) skipped: BTreeMap<Kind, String>,
+    pub(crate) failed: BTreeMap<Kind, String>,
+}
+
+impl Row {
+    fn best(&self, pick: impl Fn(Kind) -> bool) -> Option<(Kind, f64)> {
+        self.stats
+            .iter()
+            .filter(|(k, _)| pick(**k))
+            .map(|(k, s)| (*k, s.median))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    /// baton's best pair.
+    pub(crate) fn best_baton(&self) -> Option<(Kind, f64)> {
+        self.best(Kind::is_baton)
+    }
+
+    /// The best of tokio and smol.
+    pub(crate) fn best_peer(&self) -> Option<(Kind, f64)> {
+        self.best(Kind::is_peer)
+    }
+
+    /// The no-runtime limit (mio) or the reference server (redis).
+    fn limit(&self) -> Option<(Kind, f64)> {
+        self.best(|k| !k.is_runtime())
+    }
+
+    /// best baton ÷ best peer: at most 1 meets the goal.
+    pub(crate) fn goal(&self) -> Option<f64> {
+        Some(self.best_baton()?.1 / self.best_peer()?.1)
+    }
+}
+
+/// A finished run.
+pub(crate) struct Report {
+    pub(crate) rows: Vec<Row>,
+    date: String,
+    command: String,
+    quick: bool,
+    repeats: usize,
+    machine: Value,
+    versions: Value,
+    workloads: Vec<(&'static str, &'static str)>,
+}
+
+fn stat(mut samples: Vec<f64>) -> Option<Stat> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut sorted = samples.clone();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let median = if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    };
+    samples.shrink_to_fit();
+    Some(Stat {
+        median,
+        min: sorted[0],
+        max: sorted[n - 1],
+        ratio: None,
+        samples,
+    })
+}
+
+impl Report {
+    pub(crate) fn new(
+        cells: &[(&'static Workload, &'static str, Cell)],
+        options: &Options,
+        repeats: usize,
+    ) -> Report {
+        let mut rows = Vec::new();
+        let mut workloads = Vec::new();
+        for (w, size, cell) in cells {
+            if !workloads.iter().any(|(name, _)| name == &w.name) {
+                workloads.push((w.name, w.what));
+            }
+            for metric in w.metrics {
+                let mut stats = BTreeMap::new();
+                for (kind, samples) in &cell.samples {
+                    let values: Vec<f64> = samples
+                        .iter()
+                        .filter_map(|m| m.get(metric.name)?.as_f64())
+                        .collect();
+                    if let Some(s) = stat(values) {
+                        stats.insert(*kind, s);
+                    }
+                }
+                let reference = stats.get(&w.reference).map(|s| s.median);
+                for s in stats.values_mut() {
+                    s.ratio = reference.filter(|r| *r > 0.0).map(|r| s.median / r);
+                }
+                rows.push(Row {
+                    workload: w.name,
+                    size,
+                    metric: metric.name,
+                    unit: metric.unit,
+                    reference: w.reference,
+                    stats,
+                    skipped: cell.skipped.clone(),
+                    failed: cell.failed.clone(),
+                });
+            }
+        }
+        Report {
+            rows,
+            date: date(),
+            command: options.command.clone(),
+            quick: options.quick,
+            repeats,
+            machine: proc::machine(),
+            versions: versions(&options.root.join("Cargo.lock")),
+            workloads,
+        }
+    }
+
+    /// `target/bench/latest.json`.
+    pub(crate) fn json(&self) -> String {
+        let rows: Vec<Value> = self
+            .rows
+            .iter()
+            .map(|row| {
+                let runtimes: serde_json::Map<String, Value> = row
+                    .stats
+                    .iter()
+                    .map(|(k, s)| {
+                        (
+                            k.name().to_owned(),
+                            json!({
+                                "median": s.median,
+                                "min": s.min,
+                                "max": s.max,
+                                "ratio": s.ratio,
+                                "samples": s.samples,
+                            }),
+                        )
+                    })
+                    .collect();
+                let named = |best: Option<(Kind, f64)>| {
+                    best.map(|(k, v)| json!({"runtime": k.name(), "median": v}))
+                };
+                let reasons = |map: &BTreeMap<Kind, String>| -> serde_json::Map<String, Value> {
+                    map.iter()
+                        .map(|(k, r)| (k.name().to_owned(), Value::from(r.as_str())))
+                        .collect()
+                };
+                json!({
+                    "workload": row.workload,
+                    "size": row.size,
+                    "metric": row.metric,
+                    "unit": row.unit,
+                    "reference": row.reference.name(),
+                    "runtimes": runtimes,
+                    "best_baton": named(row.best_baton()),
+                    "best_peer": named(row.best_peer()),
+                    "limit": named(row.limit()),
+                    "best_baton_over_best_peer": row.goal(),
+                    "best_baton_over_limit": row
+                        .best_baton()
+                        .zip(row.limit())
+                        .map(|((_, b), (_, l))| b / l),
+                    "skipped": reasons(&row.skipped),
+                    "failed": reasons(&row.failed),
+                })
+            })
+            .collect();
+        let workloads: serde_json::Map<String, Value> = self
+            .workloads
+            .iter()
+            .map(|(n, w)| ((*n).to_owned(), Value::from(*w)))
+            .collect();
+        let all = json!({
+            "date": self.date,
+            "command": self.command,
+            "quick": self.quick,
+            "repeats": self.repeats,
+            "machine": self.machine,
+            "versions": self.versions,
+            "workloads": workloads,
+            "rows": rows,
+        });
+        serde_json::to_string_pretty(&all).unwrap_or_default()
+    }
+
+    /// The tables, as `target/bench/latest.md` and the suite's output.
+    pub(crate) fn markdown(&self) -> String {
+        let mut md = String::new();
+        let columns: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_runtime()).collect();
+        let header = |md: &mut String, first: &str, last: &str| {
+            let _ = write!(md, "| workload | size | metric | {first}");
+            for k in &columns {
+                let _ = write!(md, "{k} | ");
+            }
+            let _ = writeln!(md, "mio / redis | {last}");
+            let _ = write!(
+                md,
+                "|---|---|---|{}",
+                if first.is_empty() { "" } else { "---|" }
+            );
+            for _ in &columns {
+                md.push_str("---:|");
+            }
+            let _ = writeln!(md, "---:|{}", "---|".repeat(last.matches('|').count()));
+        };
+        let _ = writeln!(
+            md,
+            "### Ratios: median ÷ the reference's median (tokio-multi; redis-server for resp), lower is better\n"
+        );
+        header(
+            &mut md,
+            "",
+            "best baton ÷ best peer | best baton ÷ mio / redis |",
+        );
+        for row in &self.rows {
+            let _ = write!(
+                md,
+                "| {} | {} | {} ({}) | ",
+                row.workload, row.size, row.metric, row.unit
+            );
+            for k in &columns {
+                let _ = write!(
+                    md,
+                    "{} | ",
+                    self.cell(row, *k, |s| s.ratio.map(|r| format!("{r:.2}")))
+                );
+            }
+            let _ = write!(
+                md,
+                "{} | ",
+                self.limit_cell(row, |s| s.ratio.map(|r| format!("{r:.2}")))
+            );
+            let goal = match (row.goal(), row.best_baton(), row.best_peer()) {
+                (Some(g), Some((b, _)), Some((p, _))) => {
+                    let mark = if g <= 1.0 { "✓" } else { "✗" };
+                    format!("{g:.2} {mark} ({b} vs {p})")
+                }
+                _ => "–".to_owned(),
+            };
+            let limit = match (row.best_baton(), row.limit()) {
+                (Some((b, v)), Some((_, l))) if l > 0.0 => format!("{:.2} ({b})", v / l),
+                _ => "–".to_owned(),
+            };
+            let _ = writeln!(md, "{goal} | {limit} |");
+        }
+        let _ = writeln!(md, "\n### Figures: median (min–max)\n");
+        header(&mut md, "unit | ", "");
+        for row in &self.rows {
+            let _ = write!(
+                md,
+                "| {} | {} | {} | {} | ",
+                row.workload, row.size, row.metric, row.unit
+            );
+            for k in &columns {
+                let _ = write!(md, "{} | ", self.cell(row, *k, |s| Some(figure(s))));
+            }
+            let _ = writeln!(md, "{} |", self.limit_cell(row, |s| Some(figure(s))));
+        }
+        let mut notes = String::new();
+        for row in &self.rows {
+            if row.metric != row_first_metric(&self.rows, row) {
+                continue;
+            }
+            for (k, reason) in &row.skipped {
+                let _ = writeln!(
+                    notes,
+                    "- {} {} on {k}: skipped: {reason}",
+                    row.workload, row.size
+                );
+            }
+            for (k, reason) in &row.failed {
+                let _ = writeln!(
+                    notes,
+                    "- {} {} on {k}: FAILED: {reason}",
+                    row.workload, row.size
+                );
+            }
+        }
+        if !notes.is_empty() {
+            let _ = writeln!(md, "\n### Skipped and failed\n\n{notes}");
+        }
+        let _ = writeln!(md, "\n### Workloads\n");
+        for (name, what) in &self.workloads {
+            let _ = writeln!(md, "- `{name}`: {what}.");
+        }
+        md
+    }
+
+    fn cell(&self, row: &Row, kind: Kind, show: impl Fn(&Stat) -> Option<String>) -> String {
+        match row.stats.get(&kind) {
+            Some(s) => show(s).unwrap_or_else(|| "?".to_owned()),
+            None if row.failed.contains_key(&kind) => "failed".to_owned(),
+            None if row.skipped.contains_key(&kind) => "n/a".to_owned(),
+            None => "".to_owned(),
+        }
+    }
+
+    fn limit_cell(&self, row: &Row, show: impl Fn(&Stat) -> Option<String>) -> String {
+        [Kind::Mio, Kind::Redis]
+            .into_iter()
+            .map(|k| self.cell(row, k, &show))
+            .find(|c| !c.is_empty())
+            .unwrap_or_default()
+    }
+
+    /// The generated part of `BENCHMARKS.md`.
+    pub(crate) fn benchmarks_section(&self) -> String {
+        let m = &self.machine;
+        let mut s = String::new();
+        let _ = writeln!(s, "Generated by `{}` on {}.\n", self.command, self.date);
+        let _ = writeln!(
+            s,
+            "- Machine: {} cores ({}), {} GiB of memory",
+            m["cores"],
+            m["cpu"].as_str().unwrap_or("?"),
+            m["memory_gib"]
+        );
+        let _ = writeln!(
+            s,
+            "- Kernel (`/proc/version`): {}",
+            m["kernel"].as_str().unwrap_or("?")
+        );
+        let _ = writeln!(s, "- `uname -a`: {}", m["uname"].as_str().unwrap_or("?"));
+        let versions: Vec<String> = self
+            .versions
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or("?")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let _ = writeln!(s, "- Peers: {}", versions.join(", "));
+        let _ = writeln!(
+            s,
+            "- {} repeats per figure, runtimes interleaved, each measurement in its own process; multi-thread runtimes use {} workers\n",
+            self.repeats,
+            crate::rt::workers()
+        );
+        s.push_str(&self.markdown());
+        s
+    }
+}
+
+fn row_first_metric(rows: &[Row], row: &Row) -> &'static str {
+    rows.iter()
+        .find(|r| r.workload == row.workload && r.size == row.size)
+        .map_or("", |r| r.metric)
+}
+
+fn figure(s: &Stat) -> String {
+    let digits = |v: f64| {
+        if v >= 100.0 {
+            format!("{v:.0}")
+        } else if v >= 10.0 {
+            format!("{v:.1}")
+        } else {
+            format!("{v:.2}")
+        }
+    };
+    format!("{} ({}–{})", digits(s.median), digits(s.min), digits(s.max))
+}
+
+/// Today, from `date` (UTC).
+fn date() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The peers' versions, from `Cargo.lock`.
+fn versions(lock: &Path) -> Value {
+    let text = std::fs::read_to_string(lock).unwrap_or_default();
+    let mut found = serde_json::Map::new();
+    let mut name = None;
+    for line in text.lines() {
+        if let Some(n) = line.strip_prefix("name = ") {
+            name = Some(n.trim_matches('"').to_owned());
+        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), &name)
+            && [
+                "tokio",
+                "async-executor",
+                "async-io",
+                "futures-channel",
+                "mio",
+                "polling",
+                "async-task",
+            ]
+            .contains(&n.as_str())
+        {
+            found.insert(n.clone(), Value::from(v.trim_matches('"')));
+        }
+    }
+    Value::Object(found)
+}
+
+const BEGIN: &str =
+    "<!-- bench:begin (generated by `cargo xtask bench`; edits inside are overwritten) -->";
+const END: &str = "<!-- bench:end -->";
+
+/// Replaces the generated part of `BENCHMARKS.md` (between the markers),
+/// keeping the hand-written notes around it; creates the file if needed.
+pub(crate) fn update_benchmarks_md(path: &Path, section: &str) -> Result<(), String> {
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let generated = format!("{BEGIN}\n{section}\n{END}");
+    let new = match (old.find(BEGIN), old.find(END)) {
+        (Some(b), Some(e)) if b < e => {
+            format!("{}{generated}{}", &old[..b], &old[e + END.len()..])
+        }
+        _ => format!("# Benchmarks\n\n{generated}\n"),
+    };
+    std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -1,0 +1,421 @@
+//! The workloads: what each measures, its sizes, and how a child process
+//! runs one measurement (`baton-bench run <runtime> <workload> <size>`).
+//!
+//! Every metric is *lower is better* (a time, a time per operation, bytes),
+//! so a ratio below 1 to the reference runtime means faster or smaller.
+
+mod memory;
+mod reply;
+mod sched;
+mod spawn;
+mod timers;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures_channel::oneshot;
+use serde_json::{Map, Value};
+
+use crate::rt::{self, Kind};
+
+/// The figures of one measurement, by metric name.
+pub(crate) type Metrics = Map<String, Value>;
+
+/// What a child process reports.
+pub(crate) enum Outcome {
+    /// The figures.
+    Done(Metrics),
+    /// The workload does not apply to the runtime, and why.
+    Skipped(String),
+}
+
+/// One figure of a workload.
+#[derive(Debug)]
+pub(crate) struct Metric {
+    /// The key in [`Metrics`].
+    pub(crate) name: &'static str,
+    /// Its unit, as the tables print it.
+    pub(crate) unit: &'static str,
+}
+
+/// How the suite drives a workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Driver {
+    /// One child process: `run <runtime> <workload> <size>`.
+    Child,
+    /// A child that listens; the suite opens the idle connections.
+    IdleConns,
+    /// An echo server child (`serve`) and the load generator (`load`).
+    Echo,
+    /// The `resp` example or `redis-server`, and `redis-benchmark`.
+    Resp,
+}
+
+/// A workload of the suite.
+#[derive(Debug)]
+pub(crate) struct Workload {
+    /// Its name on the command line (`--filter`) and in the tables.
+    pub(crate) name: &'static str,
+    /// What it measures, for the tables' notes.
+    pub(crate) what: &'static str,
+    /// The sizes of a full run.
+    pub(crate) sizes: &'static [&'static str],
+    /// The sizes of `--quick`.
+    pub(crate) quick: &'static [&'static str],
+    /// The figures it reports.
+    pub(crate) metrics: &'static [Metric],
+    /// How the suite runs it.
+    pub(crate) driver: Driver,
+    /// The runtime every ratio is taken against.
+    pub(crate) reference: Kind,
+}
+
+impl Workload {
+    /// Whether `kind` takes part.
+    pub(crate) fn runs_on(&self, kind: Kind) -> bool {
+        match self.driver {
+            Driver::Child | Driver::IdleConns => kind.is_runtime(),
+            Driver::Echo => kind.is_runtime() || kind == Kind::Mio,
+            Driver::Resp => kind.is_baton() || kind == Kind::Redis,
+        }
+    }
+}
+
+const TIME_MS: &[Metric] = &[Metric {
+    name: "ms",
+    unit: "ms",
+}];
+
+/// Every workload, in table order.
+pub(crate) const ALL: &[Workload] = &[
+    Workload {
+        name: "spawn_inside",
+        what: "N empty tasks spawned by a task of the runtime; time until the last one ran",
+        sizes: &["100000", "1000000"],
+        quick: &["100000"],
+        metrics: TIME_MS,
+        driver: Driver::Child,
+        reference: Kind::TokioMulti,
+    },
+    Workload {
+        name: "spawn_protocol",
+        what: "spawn_inside through the portable `baton_protocol::spawn` on baton (what library code uses); the peers' own spawn, as in spawn_inside",
+        sizes: &["100000"],
+        quick: &["100000"],
+        metrics: TIME_MS,
+        driver: Driver::Child,
+        reference: Kind::TokioMulti,
+    },
+    Workload {
+        name: "spawn_foreign",
+        what: "N empty tasks spawned from a thread outside the runtime; time until the last one ran",
+        sizes: &["100000", "1000000"],
+        quick: &["100000"],
+        metrics: TIME_MS,
+        driver: Driver::Child,
+        reference: Kind::TokioMulti,
+    },
+    Workload {
+        name: "yield_many",
+        what: "T tasks each yielding Y times (TxY)",
+        sizes: &["200x1000", "1x200000"],
+        quick: &["200x100", "1x20000"],
+        metrics: TIME_MS,
+        driver: Driver::Child,
+        reference: Kind::TokioMulti,
+    },
+    Workload {
+        name: "ping_pong",
+        what: "N pings: a task spawns a task, and they exchange two oneshot messages (futures-channel)",
+        sizes: &["100000"],
+        quick: &["10000"],
+        metrics: TIME_MS,
+        driver: Driver::Child,
+        reference: Kind::TokioMulti,
+    },
+    Workload {
+        name: "chained_spawn",
+        what: "a chain of N tasks, each spawning the next",
+        sizes: &["100000"],
+        quick: &["10000"],
+        metrics: TIME_MS,
+        driver: Driver::Child,
+        reference: Kind::TokioMulti,
+    },
+    Workload {
+        name: "request_reply",
+        what: "N sequential requests over a channel to a server task, each answered through a one-shot: the runtime's own (baton Promise, tokio oneshot; smol has none: futures-channel), or futures-channel's on every runtime (-fc)",
+        sizes: &["100000", "100000-fc"],
+        quick: &["10000", "10000-fc"],
+        metrics: TIME_MS,
+        driver: Driver::Child,
+        reference: Kind::TokioMulti,
+    },
+    Workload {
+        name: "timers",
+        what: "N tasks each sleeping a random 1-50 ms: lateness past the deadline (p50, p99) and the process's CPU time",
+        sizes: &["100000"],
+        quick: &["10000"],
+        metrics: &[
+            Metric {
+                name: "late_p50_us",
+                unit: "µs",
+            },
+            Metric {
+                name: "late_p99_us",
+                unit: "µs",
+            },
+            Metric {
+                name: "cpu_ms",
+                unit: "ms",
+            },
+        ],
+        driver: Driver::Child,
+        reference: Kind::TokioMulti,
+    },
+    Workload {
+        name: "timer_cancel",
+        what: "with N timers pending (random 1-60 s), insert + cancel of one more timer; and the insert of the N",
+        sizes: &["1000000"],
+        quick: &["100000"],
+        metrics: &[
+            Metric {
+                name: "cancel_ns",
+                unit: "ns",
+            },
+            Metric {
+                name: "insert_ns",
+                unit: "ns",
+            },
+        ],
+        driver: Driver::Child,
+        reference: Kind::TokioMulti,
+    },
+    Workload {
+        name: "tcp_echo",
+        what: "C connections each echoing M-byte messages back and forth (CxM), one load generator process: wall time per round trip (all connections) and server CPU per round trip",
+        sizes: &[
+            "1x64",
+            "16x64",
+            "256x64",
+            "1x16384",
+            "16x16384",
+            "256x16384",
+        ],
+        quick: &["16x64", "16x16384"],
+        metrics: &[
+            Metric {
+                name: "wall_ns",
+                unit: "ns/rt",
+            },
+            Metric {
+                name: "cpu_ns",
+                unit: "CPU ns/rt",
+            },
+        ],
+        driver: Driver::Echo,
+        reference: Kind::TokioMulti,
+    },
+    Workload {
+        name: "resp",
+        what: "redis-benchmark (SET and GET, 50 clients; P16: 16 pipelined) against the resp example, redis-server as reference: wall time and server CPU per request",
+        sizes: &["c50", "c50-P16"],
+        quick: &["c50"],
+        metrics: &[
+            Metric {
+                name: "set_ns",
+                unit: "ns/req",
+            },
+            Metric {
+                name: "get_ns",
+                unit: "ns/req",
+            },
+            Metric {
+                name: "cpu_ns",
+                unit: "CPU ns/req",
+            },
+        ],
+        driver: Driver::Resp,
+        reference: Kind::Redis,
+    },
+    Workload {
+        name: "idle_tasks",
+        what: "N tasks spawned and parked for ever: memory per task (peak RSS growth / N) and peak RSS",
+        sizes: &["100000"],
+        quick: &["100000"],
+        metrics: &[
+            Metric {
+                name: "bytes_per_task",
+                unit: "B",
+            },
+            Metric {
+                name: "peak_mib",
+                unit: "MiB",
+            },
+        ],
+        driver: Driver::Child,
+        reference: Kind::TokioMulti,
+    },
+    Workload {
+        name: "idle_conns",
+        what: "N accepted TCP connections, each with a task waiting to read: memory per connection (peak RSS growth / N) and peak RSS",
+        sizes: &["10000"],
+        quick: &["1000"],
+        metrics: &[
+            Metric {
+                name: "bytes_per_conn",
+                unit: "B",
+            },
+            Metric {
+                name: "peak_mib",
+                unit: "MiB",
+            },
+        ],
+        driver: Driver::IdleConns,
+        reference: Kind::TokioMulti,
+    },
+];
+
+/// Runs one measurement in this process: the child side of the suite.
+///
+/// # Errors
+///
+/// An unknown workload, a size it cannot parse, or a runtime that failed.
+pub(crate) fn run(kind: Kind, workload: &str, size: &str) -> Result<Outcome, String> {
+    let bad_size = || format!("{workload}: bad size {size:?}");
+    match workload {
+        "spawn_inside" | "spawn_protocol" => {
+            let n = count(size).ok_or_else(bad_size)?;
+            let protocol = workload == "spawn_protocol";
+            measure(kind, spawn::Inside { n, protocol })
+        }
+        "spawn_foreign" => {
+            let job = spawn::Foreign(count(size).ok_or_else(bad_size)?);
+            rt::with_runtime(kind, job)
+        }
+        "chained_spawn" => measure(kind, spawn::Chained(count(size).ok_or_else(bad_size)?)),
+        "yield_many" => {
+            let (tasks, yields) = pair(size).ok_or_else(bad_size)?;
+            measure(kind, sched::YieldMany { tasks, yields })
+        }
+        "ping_pong" => measure(kind, sched::PingPong(count(size).ok_or_else(bad_size)?)),
+        "request_reply" => {
+            let (n, neutral) = match size.strip_suffix("-fc") {
+                Some(n) => (n, true),
+                None => (size, false),
+            };
+            let n = count(n).ok_or_else(bad_size)?;
+            measure(kind, reply::RequestReply { n, neutral })
+        }
+        "timers" => rt::with_runtime(kind, timers::Sleeps(count(size).ok_or_else(bad_size)?)),
+        "timer_cancel" => {
+            let pending = count(size).ok_or_else(bad_size)?;
+            rt::with_runtime(kind, timers::Cancel { pending })
+        }
+        "idle_tasks" => {
+            rt::with_runtime(kind, memory::IdleTasks(count(size).ok_or_else(bad_size)?))
+        }
+        "idle_conns" => {
+            rt::with_runtime(kind, memory::IdleConns(count(size).ok_or_else(bad_size)?))
+        }
+        _ => Err(format!("unknown workload {workload:?}")),
+    }
+}
+
+/// A timed job: a warm-up run, then the measured one, in milliseconds.
+fn measure<J: rt::Job<Output = f64> + Clone>(kind: Kind, job: J) -> Result<Outcome, String> {
+    rt::with_runtime(kind, Warm(job))
+}
+
+/// Runs a timed job twice on the same runtime, reporting the second.
+#[derive(Clone)]
+struct Warm<J>(J);
+
+impl<J: rt::Job<Output = f64> + Clone> rt::Job for Warm<J> {
+    type Output = Outcome;
+
+    fn run<R: rt::Rt>(self, rt: &R) -> Outcome {
+        let _ = self.0.clone().run(rt);
+        let ms = self.0.run(rt);
+        Outcome::Done(metrics([("ms", ms)]))
+    }
+}
+
+/// A metrics map.
+pub(crate) fn metrics<const N: usize>(figures: [(&str, f64); N]) -> Metrics {
+    figures
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Value::from(v)))
+        .collect()
+}
+
+/// A count: `100000`, `100k`, `1M`.
+fn count(size: &str) -> Option<usize> {
+    let (digits, scale) = if let Some(d) = size.strip_suffix('k') {
+        (d, 1_000)
+    } else if let Some(d) = size.strip_suffix('M') {
+        (d, 1_000_000)
+    } else {
+        (size, 1)
+    };
+    digits
+        .parse::<usize>()
+        .ok()?
+        .checked_mul(scale)
+        .filter(|&n| n > 0)
+}
+
+/// Two counts: `AxB`.
+fn pair(size: &str) -> Option<(usize, usize)> {
+    let (a, b) = size.split_once('x')?;
+    Some((count(a)?, count(b)?))
+}
+
+/// Tells a waiting task when the last of N tasks is done; runtime-neutral
+/// (futures-channel).
+pub(crate) struct Countdown {
+    left: AtomicUsize,
+    done: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl Countdown {
+    /// A countdown from `n`, and the receiver its last tick completes.
+    pub(crate) fn new(n: usize) -> (Arc<Countdown>, oneshot::Receiver<()>) {
+        let (tx, rx) = oneshot::channel();
+        let countdown = Countdown {
+            left: AtomicUsize::new(n),
+            done: Mutex::new(Some(tx)),
+        };
+        (Arc::new(countdown), rx)
+    }
+
+    /// One done.
+    pub(crate) fn tick(&self) {
+        if self.left.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let done = self
+                .done
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some(tx) = done {
+                let _ = tx.send(());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{count, pair};
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(count("100000"), Some(100_000));
+        assert_eq!(count("100k"), Some(100_000));
+        assert_eq!(count("1M"), Some(1_000_000));
+        assert_eq!(count("0"), None);
+        assert_eq!(count("x"), None);
+        assert_eq!(pair("200x1000"), Some((200, 1000)));
+        assert_eq!(pair("200"), None);
+    }
+}

@@ -1,0 +1,272 @@
+//! Command-line plumbing shared by the binaries: flag sets parsed with
+//! `lexopt`, the listening address of the servers, and how a binary exits.
+//!
+//! Each binary describes its flags as one or more [`Flags`] sets (its own,
+//! [`Listen`], [`RuntimeOptions`](crate::runtime::RuntimeOptions)) and hands
+//! them to [`parse_flags`]; [`main`] turns the outcome into an exit code:
+//! `--help` prints the usage and exits 0, a usage error exits 2 (pointing
+//! at `--help`), a failure at run time exits 1.
+
+use std::error::Error as StdError;
+use std::ffi::OsString;
+use std::fmt::Display;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use lexopt::{Arg, Parser, ValueExt};
+
+/// A set of `--long` flags a binary understands.
+pub trait Flags {
+    /// Consumes the flag `--name` (and its value, through `parser`) if it
+    /// belongs to this set.
+    ///
+    /// # Return value
+    ///
+    /// `Ok(true)` if the flag was consumed, `Ok(false)` if it is not one of
+    /// this set's.
+    ///
+    /// # Errors
+    ///
+    /// A missing or malformed value.
+    fn flag(&mut self, name: &str, parser: &mut Parser) -> Result<bool, lexopt::Error>;
+}
+
+/// Why a binary stops early.
+#[derive(Debug)]
+pub enum Exit {
+    /// `--help` or `-h`: print the usage, exit 0.
+    Help,
+    /// The command line is wrong: print the message, exit 2.
+    Usage(String),
+    /// Running failed: print the message, exit 1.
+    Failed(String),
+}
+
+impl From<lexopt::Error> for Exit {
+    fn from(e: lexopt::Error) -> Exit {
+        Exit::Usage(e.to_string())
+    }
+}
+
+impl From<baton_protocol::Error> for Exit {
+    fn from(e: baton_protocol::Error) -> Exit {
+        Exit::Failed(e.to_string())
+    }
+}
+
+impl From<io::Error> for Exit {
+    fn from(e: io::Error) -> Exit {
+        Exit::Failed(e.to_string())
+    }
+}
+
+/// Runs a binary's body and maps its outcome to an exit code (see the
+/// module documentation). `usage` is the full `--help` text.
+pub fn main(usage: &str, run: impl FnOnce(&mut Parser) -> Result<(), Exit>) -> ExitCode {
+    let mut parser = Parser::from_env();
+    match run(&mut parser) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Exit::Help) => {
+            print!("{usage}");
+            ExitCode::SUCCESS
+        }
+        Err(Exit::Usage(message)) => {
+            eprintln!("error: {message}\n(--help lists the flags)");
+            ExitCode::from(2)
+        }
+        Err(Exit::Failed(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Parses the rest of the command line as `--long` flags of `sets` (and
+/// `-h` / `--help`); a positional argument or an unknown flag is a usage
+/// error.
+///
+/// # Errors
+///
+/// [`Exit::Help`] for `--help`; [`Exit::Usage`] for anything not
+/// understood.
+pub fn parse_flags(parser: &mut Parser, sets: &mut [&mut dyn Flags]) -> Result<(), Exit> {
+    while let Some(arg) = parser.next()? {
+        let name = match arg {
+            Arg::Short('h') | Arg::Long("help") => return Err(Exit::Help),
+            Arg::Long(name) => name.to_owned(),
+            other => return Err(other.unexpected().into()),
+        };
+        let mut known = false;
+        for set in sets.iter_mut() {
+            let consumed = set.flag(&name, parser).map_err(|e| match e {
+                lexopt::Error::ParsingFailed { value, error } => {
+                    Exit::Usage(format!("--{name} {value:?}: {error}"))
+                }
+                other => Exit::from(other),
+            })?;
+            if consumed {
+                known = true;
+                break;
+            }
+        }
+        if !known {
+            return Err(Exit::Usage(format!("unknown flag --{name}")));
+        }
+    }
+    Ok(())
+}
+
+/// The value of the flag being parsed, converted with `FromStr`.
+///
+/// # Errors
+///
+/// A missing value, one that is not UTF-8, or one `T` rejects.
+pub fn value<T>(parser: &mut Parser) -> Result<T, lexopt::Error>
+where
+    T: FromStr,
+    T::Err: Into<Box<dyn StdError + Send + Sync + 'static>>,
+{
+    parser.value()?.parse()
+}
+
+/// The value of the flag being parsed, checked by `check`.
+///
+/// # Errors
+///
+/// As [`value`], and `check`'s message for a value it refuses.
+pub fn checked<T>(
+    parser: &mut Parser,
+    check: impl FnOnce(&T) -> Result<(), String>,
+) -> Result<T, lexopt::Error>
+where
+    T: FromStr,
+    T::Err: Into<Box<dyn StdError + Send + Sync + 'static>>,
+{
+    let raw: OsString = parser.value()?;
+    let value: T = raw.parse()?;
+    check(&value).map_err(|message| lexopt::Error::ParsingFailed {
+        value: raw.to_string_lossy().into_owned(),
+        error: message.into(),
+    })?;
+    Ok(value)
+}
+
+/// A refusal for [`checked`] unless `value` is at least `min`.
+///
+/// # Errors
+///
+/// A message naming the bound.
+pub fn at_least<T: PartialOrd + Display>(value: &T, min: T) -> Result<(), String> {
+    if *value < min {
+        Err(format!("must be at least {min}"))
+    } else {
+        Ok(())
+    }
+}
+
+/// A refusal for [`checked`] unless `value` is within `min..=max`.
+///
+/// # Errors
+///
+/// A message naming the bounds.
+pub fn within<T: PartialOrd + Display>(value: &T, min: T, max: T) -> Result<(), String> {
+    if *value < min || *value > max {
+        Err(format!("must be from {min} to {max}"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Where a server listens: `--bind ADDR` (default 127.0.0.1) and
+/// `--port N` (0 picks a free port).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listen {
+    /// The address to bind.
+    pub bind: IpAddr,
+    /// The port; 0 lets the OS pick one.
+    pub port: u16,
+}
+
+impl Listen {
+    /// Loopback, on `port` unless `--port` says otherwise.
+    pub const fn new(port: u16) -> Listen {
+        Listen {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port,
+        }
+    }
+
+    /// The socket address to bind.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
+
+    /// The `--help` lines of these flags, for a server whose default port
+    /// is `self.port`.
+    pub fn help(&self) -> String {
+        format!(
+            "  --bind ADDR         address to listen on (default {}; 0.0.0.0 or :: for all)\n  \
+             --port N            TCP port (default {}; 0 picks a free one)\n",
+            self.bind, self.port
+        )
+    }
+}
+
+impl Flags for Listen {
+    fn flag(&mut self, name: &str, parser: &mut Parser) -> Result<bool, lexopt::Error> {
+        match name {
+            "bind" => self.bind = value(parser)?,
+            "port" => self.port = value(parser)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// Prints the line tests and scripts wait for, `listening on ADDR`,
+/// followed by what the server runs on.
+pub fn announce(name: &str, addr: SocketAddr, runtime: &str) {
+    println!("{name}: listening on {addr} ({runtime})");
+}
+
+/// A size in bytes, written as Redis' configuration writes them: a number
+/// with an optional unit, `k` / `m` / `g` (powers of 1000) or `kb` / `mb` /
+/// `gb` (powers of 1024), in any case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Bytes(pub usize);
+
+impl FromStr for Bytes {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Bytes, String> {
+        let lower = s.to_ascii_lowercase();
+        let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let scale: usize = match &lower[digits.len()..] {
+            "" | "b" => 1,
+            "k" => 1000,
+            "kb" => 1024,
+            "m" => 1000 * 1000,
+            "mb" => 1024 * 1024,
+            "g" => 1000 * 1000 * 1000,
+            "gb" => 1024 * 1024 * 1024,
+            unit => return Err(format!("unknown unit {unit:?} (k, kb, m, mb, g, gb)")),
+        };
+        let n: usize = digits.parse().map_err(|e| format!("{e}"))?;
+        n.checked_mul(scale)
+            .map(Bytes)
+            .ok_or_else(|| "too large".to_owned())
+    }
+}
+
+impl Display for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const MB: usize = 1024 * 1024;
+        match self.0 {
+            n if n >= MB && n % MB == 0 => write!(f, "{}mb", n / MB),
+            n if n >= 1024 && n % 1024 == 0 => write!(f, "{}kb", n / 1024),
+            n => write!(f, "{n}"),
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! `cargo xtask bench [flags]`: builds the benchmark binaries in release
+//! mode (`baton-bench`, and the `resp` example server once it exists),
+//! installs `redis-server` and `redis-benchmark` if they are missing, and
+//! runs `baton-bench suite`, which writes `target/bench/latest.json`, the
+//! markdown table and, on a full run, `BENCHMARKS.md`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+use crate::cargo;
+
+const USAGE: &str = "\
+usage: cargo xtask bench [--quick] [--filter w1,w2] [--runtimes r1,r2]
+                         [--repeats N] [--plot]
+
+  --quick      every workload at a small size, one repeat (about a minute;
+               CI runs it to prove the benchmarks work, it asserts nothing
+               about speed)
+  --filter     only these workloads (spawn_inside, spawn_protocol, spawn_foreign, yield_many,
+               ping_pong, chained_spawn, request_reply, timers, timer_cancel,
+               tcp_echo, resp, idle_tasks, idle_conns)
+  --runtimes   only these runtimes (baton-epoll-multi, baton-epoll-local,
+               baton-poll-multi, baton-poll-local, tokio-multi, tokio-current,
+               smol-multi, smol-local, mio, redis-server)
+  --repeats    repeats per figure (5; 1 with --quick)
+  --plot       also write target/bench/latest.svg, a chart of the ratios
+
+A full run (no --quick, --filter or --runtimes) also rewrites the generated
+part of BENCHMARKS.md.
+";
+
+pub(crate) fn run(args: &[String]) -> ExitCode {
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let bench = match build_release_bin("baton-bench", "baton-bench") {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("xtask bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let wants_resp = filter_includes(args, "resp");
+    let resp = if wants_resp { resp_server() } else { None };
+    if wants_resp {
+        install_redis();
+    }
+    let mut cmd = Command::new(bench);
+    cmd.arg("suite")
+        .arg("--root")
+        .arg(cargo::root())
+        .arg("--command")
+        .arg(format!("cargo xtask bench {}", args.join(" ")).trim_end())
+        .args(args);
+    if let Some(resp) = resp {
+        cmd.arg("--resp-bin").arg(resp);
+    }
+    match cmd.status() {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(s) => {
+            eprintln!("xtask bench: the suite failed ({s})");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("xtask bench: cannot run the suite: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Whether `--filter` (absent: everything) selects `workload`.
+fn filter_includes(args: &[String], workload: &str) -> bool {
+    let mut selected = true;
+    for pair in args.windows(2) {
+        if pair[0] == "--filter" {
+            selected = pair[1].split(',').any(|w| w == workload);
+        }
+    }
+    selected
+}
+
+/// The `resp` example server, built in release mode, if `baton-examples`
+/// has such a binary; `None` (and a printed reason) otherwise.
+fn resp_server() -> Option<PathBuf> {
+    let has_resp = cargo::cargo()
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .stderr(Stdio::inherit())
+        .output()
+        .ok()
+        .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok())
+        .is_some_and(|meta| {
+            meta["packages"].as_array().into_iter().flatten().any(|p| {
+                p["name"] == "baton-examples"
+                    && p["targets"].as_array().into_iter().flatten().any(|t| {
+                        t["name"] == "resp"
+                            && t["kind"]
+                                .as_array()
+                                .is_some_and(|k| k.iter().any(|k| k == "bin"))
+                    })
+            })
+        });
+    if !has_resp {
+        eprintln!(
+            "xtask bench: baton-examples has no `resp` binary yet; the resp workload runs redis-server alone"
+        );
+        return None;
+    }
+    match build_release_bin("baton-examples", "resp") {
+        Ok(path) => Some(path),
+        Err(e) => {
+            eprintln!("xtask bench: {e}; the resp workload runs redis-server alone");
+            None
+        }
+    }
+}
+
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .any(|dir| dir.join(name).is_file())
+}
+
+/// Installs redis-server and redis-tools with apt-get when either program
+/// is missing. A failure is printed; the suite then skips `resp` and says
+/// why.
+fn install_redis() {
+    if on_path("redis-server") && on_path("redis-benchmark") {
+        return;
+    }
+    if !on_path("apt-get") {
+        eprintln!(
+            "xtask bench: redis-server / redis-benchmark are missing and there is no apt-get"
+        );
+        return;
+    }
+    eprintln!("xtask bench: installing redis-server and redis-tools (apt-get)");
+    let quiet = |cmd: &mut Command| {
+        cmd.env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let installed = quiet(Command::new("apt-get").args(["update", "-qq"]))
+        && quiet(Command::new("apt-get").args([
+            "install",
+            "-y",
+            "-qq",
+            "redis-server",
+            "redis-tools",
+        ]));
+    if !installed {
+        eprintln!("xtask bench: apt-get could not install redis-server and redis-tools");
+    }
+}
+
+/// Builds binary `bin` of `package` in release mode and returns its path.
+fn build_release_bin(package: &str, bin: &str) -> Result<PathBuf, String> {
+    let mut cmd = cargo::cargo();
+    cmd.args(["build", "--release", "-p", package, "--bin", bin])
+        .arg("--message-format=json-render-diagnostics")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = cmd.spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let mut executable = None;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let Ok(msg) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if msg["reason"] == "compiler-artifact"
+                && msg["target"]["name"] == bin
+                && let Some(path) = msg["executable"].as_str()
+            {
+                executable = Some(Path::new(path).to_path_buf());
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cargo failed: {e}"))?;
+    if !status.success() {
+        return Err(format!("building {package}'s {bin} failed ({status})"));
+    }
+    executable.ok_or_else(|| format!("cargo built no executable {bin} for {package}"))
+}
