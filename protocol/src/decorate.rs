@@ -90,6 +90,9 @@ pub trait Decorator: Send + Sync {
     fn clear_ready(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error> {
         self.inner().clear_ready(key, dir, tick)
     }
+    fn clear_drained(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error> {
+        self.inner().clear_drained(key, dir, tick)
+    }
     fn now(&self) -> Instant {
         self.inner().now()
     }
@@ -148,6 +151,9 @@ impl<D: Decorator> Reactor for D {
     }
     fn clear_ready(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error> {
         Decorator::clear_ready(self, key, dir, tick)
+    }
+    fn clear_drained(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error> {
+        Decorator::clear_drained(self, key, dir, tick)
     }
     fn now(&self) -> Instant {
         Decorator::now(self)

@@ -318,6 +318,26 @@ pub trait Reactor: Send + Sync {
     /// a stale tick is not an error.
     fn clear_ready(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error>;
 
+    /// Forgets the cached readiness of `dir`, as
+    /// [`clear_ready`](Reactor::clear_ready) does, for a caller that knows
+    /// the fd is drained: the OS itself just answered `WouldBlock`, or a
+    /// stream socket read returned less than it was asked for.
+    ///
+    /// # Implementation notes
+    ///
+    /// `clear_ready` must re-arm for callers that clear with data still
+    /// buffered; after a drain there is none, and an edge-triggered poller
+    /// reports the next data with a new edge on its own, so such a backend
+    /// may skip the re-arm (on epoll, an `EPOLL_CTL_MOD` per wait). The
+    /// default is `clear_ready`, which is always correct.
+    ///
+    /// # Errors
+    ///
+    /// As [`clear_ready`](Reactor::clear_ready).
+    fn clear_drained(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error> {
+        self.clear_ready(key, dir, tick)
+    }
+
     /// The reactor's clock. Timers compare their deadlines against it; a
     /// virtual-time reactor returns its virtual instant. Never goes backwards.
     fn now(&self) -> Instant;

@@ -106,6 +106,7 @@ impl Os for Mio {
                         readable: event.is_readable() || read_closed,
                         writable: event.is_writable() || write_closed,
                         hangup: event.is_error() || (read_closed && write_closed),
+                        read_closed,
                     },
                 )
             })

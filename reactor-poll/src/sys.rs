@@ -184,6 +184,10 @@ impl Os for Polling {
                     readable: ev.readable,
                     writable: ev.writable,
                     hangup,
+                    // polling does not report RDHUP apart from readable; in
+                    // oneshot mode every clear re-arms, and the OS reports a
+                    // pending end of stream again.
+                    read_closed: false,
                 },
             )
         })

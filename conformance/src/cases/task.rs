@@ -250,27 +250,32 @@ fn cancel_pending_releases_resources(ctx: &Ctx) -> Outcome {
 }
 
 fn cancel_before_first_poll(ctx: &Ctx) -> Outcome {
+    // Spawned and aborted from inside a task: on an executor with a single
+    // worker (or none besides the caller), nothing can poll the new task
+    // before the abort, while the spawning task holds the thread.
     let concurrent = ctx.provides(Need::MultiThread);
     ctx.block_on(async {
-        let drops = DropCount::new();
-        let (counted, polls) = PollCount::new(drops.track(Box::pin(pending::<()>())));
-        let mut handle = baton_protocol::spawn(counted)?;
-        handle.abort();
-        ensure_matches!(handle.await, Err(Error::Cancelled(_)));
-        ensure_eq!(
-            drops.count(),
-            1,
-            "the cancelled future was not dropped exactly once"
-        );
-        if !concurrent {
-            // With no other thread to start it, the task never ran.
+        baton_protocol::spawn(async move {
+            let drops = DropCount::new();
+            let (counted, polls) = PollCount::new(drops.track(Box::pin(pending::<()>())));
+            let mut handle = baton_protocol::spawn(counted)?;
+            handle.abort();
+            ensure_matches!(handle.await, Err(Error::Cancelled(_)));
             ensure_eq!(
-                polls.load(Ordering::SeqCst),
-                0,
-                "a task cancelled before its first poll was polled"
+                drops.count(),
+                1,
+                "the cancelled future was not dropped exactly once"
             );
-        }
-        Ok::<_, Failure>(())
+            if !concurrent {
+                ensure_eq!(
+                    polls.load(Ordering::SeqCst),
+                    0,
+                    "a task cancelled before its first poll was polled"
+                );
+            }
+            Ok::<_, Failure>(())
+        })?
+        .await?
     })?
 }
 

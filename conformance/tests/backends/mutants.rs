@@ -197,6 +197,11 @@ impl Decorator for NeverRearm {
         lock(&self.cleared).push((key, dir));
         self.inner().clear_ready(key, dir, tick)
     }
+
+    fn clear_drained(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error> {
+        lock(&self.cleared).push((key, dir));
+        self.inner().clear_drained(key, dir, tick)
+    }
 }
 
 /// Wakes a deregistered source's waiters at the next park.

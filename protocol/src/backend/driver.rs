@@ -147,6 +147,10 @@ impl<O: Os> Reactor for Driver<O> {
         self.sources.clear_ready(key, dir, tick)
     }
 
+    fn clear_drained(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error> {
+        self.sources.clear_drained(key, dir, tick)
+    }
+
     fn now(&self) -> Instant {
         Instant::now()
     }

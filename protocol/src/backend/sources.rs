@@ -94,6 +94,9 @@ pub struct Readiness {
     /// Hang-up or error: both directions become ready, so a reader sees end
     /// of file and a writer sees `EPIPE` (or the pending socket error).
     pub hangup: bool,
+    /// The peer will send nothing more (`EPOLLRDHUP`): end of stream is
+    /// readable from now on. Pollers that cannot tell leave it `false`.
+    pub read_closed: bool,
 }
 
 /// A set of directions: bit 0 read, bit 1 write.
@@ -146,6 +149,12 @@ struct Half {
     tick: u64,
     /// Every waiter (Decision 1); at most one per `will_wake` class.
     waiters: Vec<Waker>,
+    /// Ready for good: end of stream, hang-up or error was reported, and
+    /// those never go away. No clear forgets this readiness: the event that
+    /// reported it will not come again, so forgetting it would strand the
+    /// next reader (data and end of stream often arrive in one event, and a
+    /// short read clears as drained).
+    closed: bool,
 }
 
 /// One slot of the table.
@@ -627,13 +636,37 @@ impl<R: Registrar> Sources<R> {
     /// [`Error::Shutdown`], [`Error::NotRegistered`], [`Error::Closed`]; a
     /// stale tick or a direction outside the interest is not an error.
     pub fn clear_ready(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error> {
+        self.clear(key, dir, tick, false)
+    }
+
+    /// [`clear_ready`](Sources::clear_ready) for a caller that knows the fd
+    /// is drained ([`Reactor::clear_drained`](crate::Reactor::clear_drained)):
+    /// in [`Mode::Edge`] no re-arm is needed, since the next data raises a
+    /// new edge by itself; in [`Mode::Oneshot`] the interest must be
+    /// re-enabled all the same.
+    ///
+    /// # Errors
+    ///
+    /// As [`clear_ready`](Sources::clear_ready).
+    pub fn clear_drained(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error> {
+        self.clear(key, dir, tick, true)
+    }
+
+    fn clear(
+        &self,
+        key: SourceKey,
+        dir: Direction,
+        tick: Tick,
+        drained: bool,
+    ) -> Result<(), Error> {
         let mut slot = self.open_slot(key)?;
         let half = &mut slot.halves[dir.index()];
-        if !half.ready || half.tick != tick.into_raw() {
+        if !half.ready || half.tick != tick.into_raw() || half.closed {
             return Ok(());
         }
         half.ready = false;
         let arm = match self.mode {
+            Mode::Edge if drained => return Ok(()),
             Mode::Edge => slot.interest,
             Mode::Oneshot => slot.armed.with(dir),
         };
@@ -678,6 +711,12 @@ impl<R: Registrar> Sources<R> {
         }
         let ready = Dirs(ready.0 & slot.interest.0);
         slot.make_ready(ready, wakers);
+        for dir in Direction::ALL {
+            let for_good = event.hangup || (event.read_closed && dir == Direction::Read);
+            if for_good && ready.contains(dir) {
+                slot.halves[dir.index()].closed = true;
+            }
+        }
         if self.mode == Mode::Oneshot {
             let wanted = slot.wanted();
             slot.armed = wanted;
@@ -821,11 +860,13 @@ mod tests {
         readable: true,
         writable: false,
         hangup: false,
+        read_closed: false,
     };
     const WRITE: Readiness = Readiness {
         readable: false,
         writable: true,
         hangup: false,
+        read_closed: false,
     };
 
     #[test]
@@ -846,6 +887,83 @@ mod tests {
         assert!(s.dispatch(new, READ, &mut wakers));
         wake_all(wakers);
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn edge_clear_after_a_drain_skips_the_rearm() {
+        let s = Sources::new(Fake::default(), Mode::Edge);
+        let key = s.register(4, Interest::BOTH).unwrap();
+        s.registrar().take();
+        let mut wakers = Vec::new();
+        let (_, w) = counter();
+        // A clear with data possibly left re-arms, so the OS re-reports it.
+        s.dispatch(key, READ, &mut wakers);
+        let Poll::Ready(Ok(tick)) = poll(&s, key, Direction::Read, &w) else {
+            panic!("not ready after an event");
+        };
+        s.clear_ready(key, Direction::Read, tick).unwrap();
+        assert_eq!(s.registrar().take(), ["arm 4 rw"]);
+        // A clear after a drain does not: the next data is a new edge.
+        s.dispatch(key, READ, &mut wakers);
+        let Poll::Ready(Ok(tick)) = poll(&s, key, Direction::Read, &w) else {
+            panic!("not ready after an event");
+        };
+        s.clear_drained(key, Direction::Read, tick).unwrap();
+        assert!(s.registrar().take().is_empty(), "a drained clear re-armed");
+        assert!(poll(&s, key, Direction::Read, &w).is_pending());
+        // And a stale tick clears nothing, drained or not.
+        s.dispatch(key, READ, &mut wakers);
+        s.clear_drained(key, Direction::Read, tick).unwrap();
+        assert!(poll(&s, key, Direction::Read, &w).is_ready());
+    }
+
+    #[test]
+    fn end_of_stream_survives_every_clear() {
+        let s = Sources::new(Fake::default(), Mode::Edge);
+        let key = s.register(8, Interest::BOTH).unwrap();
+        let mut wakers = Vec::new();
+        let (_, w) = counter();
+        // Data and the peer's FIN in one event: after a short read clears
+        // as drained, the reader must still find the end of stream.
+        let fin = Readiness {
+            read_closed: true,
+            ..READ
+        };
+        s.dispatch(key, fin, &mut wakers);
+        let Poll::Ready(Ok(tick)) = poll(&s, key, Direction::Read, &w) else {
+            panic!("not ready after an event");
+        };
+        s.clear_drained(key, Direction::Read, tick).unwrap();
+        s.clear_ready(key, Direction::Read, tick).unwrap();
+        assert!(
+            poll(&s, key, Direction::Read, &w).is_ready(),
+            "end of stream was forgotten"
+        );
+        // Writing is unaffected by a read-side close.
+        s.dispatch(key, WRITE, &mut wakers);
+        let Poll::Ready(Ok(tick)) = poll(&s, key, Direction::Write, &w) else {
+            panic!("not writable after an event");
+        };
+        s.clear_drained(key, Direction::Write, tick).unwrap();
+        assert!(poll(&s, key, Direction::Write, &w).is_pending());
+    }
+
+    #[test]
+    fn oneshot_clear_after_a_drain_still_rearms() {
+        let s = Sources::new(Fake::default(), Mode::Oneshot);
+        let key = s.register(6, Interest::READ).unwrap();
+        s.registrar().take();
+        let mut wakers = Vec::new();
+        let (_, w) = counter();
+        s.dispatch(key, READ, &mut wakers);
+        let Poll::Ready(Ok(tick)) = poll(&s, key, Direction::Read, &w) else {
+            panic!("not ready after an event");
+        };
+        s.registrar().take();
+        s.clear_drained(key, Direction::Read, tick).unwrap();
+        // The event disarmed the fd: without a re-arm no data could ever
+        // be reported again.
+        assert_eq!(s.registrar().take(), ["arm 6 r"]);
     }
 
     #[test]

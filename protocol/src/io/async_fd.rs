@@ -304,6 +304,26 @@ impl<T> Async<T> {
             .poll_io(Direction::Write, cx, |limit| op(&self.io, limit))
     }
 
+    /// One poll of a read from a *stream* socket into buffers of `len` bytes
+    /// in all: a read that returns less than it could have (but not the end
+    /// of stream) proves the socket drained, so its readiness is cleared at
+    /// once, as tokio does, sparing the next read a syscall that could only
+    /// say `WouldBlock`. Only for stream sockets: a datagram, or a line from
+    /// a terminal, is short without draining anything.
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&T, Option<usize>) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.source.poll_io_draining(
+            Direction::Read,
+            cx,
+            |limit| op(&self.io, limit),
+            |&n, limit| n > 0 && n < limit.map_or(len, |l| l.min(len)),
+        )
+    }
+
     /// [`poll_read_with`](Async::poll_read_with) with `&mut T`.
     pub(crate) fn poll_read_with_mut<R>(
         &mut self,

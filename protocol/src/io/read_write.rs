@@ -59,6 +59,33 @@ fn write_vectored(
     }
 }
 
+impl<T> Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    /// `AsyncRead::poll_read` for a stream socket: a short read clears the
+    /// readiness at once (see [`Async::poll_read_stream`]).
+    pub(crate) fn poll_read_stream_buf(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let len = buf.len();
+        self.poll_read_stream(cx, len, |mut io, max| io.read(limit_mut(buf, max)))
+    }
+
+    /// `AsyncRead::poll_read_vectored` for a stream socket; see
+    /// [`poll_read_stream_buf`](Async::poll_read_stream_buf).
+    pub(crate) fn poll_read_stream_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.poll_read_stream(cx, len, |io, max| read_vectored(io, bufs, max))
+    }
+}
+
 impl<T: Read> AsyncRead for Async<T> {
     fn poll_read(
         self: Pin<&mut Self>,

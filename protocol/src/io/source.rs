@@ -87,12 +87,29 @@ impl Source {
     /// # Implementation notes
     ///
     /// One unit of the cooperative budget per poll; the fault point is asked
-    /// once per poll, at its first attempt.
+    /// once per poll, at its first attempt. A `WouldBlock` from the OS proves
+    /// the fd drained ([`Reactor::clear_drained`], no re-arm on an
+    /// edge-triggered backend); an injected one does not (data may be left),
+    /// so it clears with [`Reactor::clear_ready`].
     pub(crate) fn poll_io<R>(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        op: impl FnMut(Option<usize>) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_draining(dir, cx, op, |_, _| false)
+    }
+
+    /// [`poll_io`](Source::poll_io), where `drained(&output, limit)` says
+    /// whether a successful operation proves the fd drained, so that its
+    /// readiness is cleared at once: the next operation then waits without
+    /// first making a syscall that could only say `WouldBlock`.
+    pub(crate) fn poll_io_draining<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
         mut op: impl FnMut(Option<usize>) -> io::Result<R>,
+        drained: impl Fn(&R, Option<usize>) -> bool,
     ) -> Poll<io::Result<R>> {
         ready!(coop::poll_proceed(cx));
         let mut first = true;
@@ -104,18 +121,34 @@ impl Source {
             } else {
                 None
             };
-            let result = match fault {
-                None => op(None),
-                Some(IoFault::WouldBlock) => Err(io::ErrorKind::WouldBlock.into()),
-                Some(IoFault::Interrupted) => Err(io::ErrorKind::Interrupted.into()),
-                Some(IoFault::Short(n)) => op(Some(n.max(1))),
+            let (limit, result) = match fault {
+                None => (None, op(None)),
+                Some(IoFault::WouldBlock) => {
+                    // Injected: the fd may still hold data, so re-arm.
+                    self.reactor.clear_ready(self.key, dir, tick)?;
+                    continue;
+                }
+                Some(IoFault::Interrupted) => continue,
+                Some(IoFault::Short(n)) => {
+                    let n = n.max(1);
+                    (Some(n), op(Some(n)))
+                }
             };
             match result {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.reactor.clear_ready(self.key, dir, tick)?;
+                    self.reactor.clear_drained(self.key, dir, tick)?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                result => return Poll::Ready(result),
+                Ok(output) => {
+                    if drained(&output, limit) {
+                        // The operation succeeded; a failure to clear (a
+                        // source closed meanwhile) is for the next one to
+                        // meet.
+                        let _ = self.reactor.clear_drained(self.key, dir, tick);
+                    }
+                    return Poll::Ready(Ok(output));
+                }
+                Err(e) => return Poll::Ready(Err(e)),
             }
         }
     }

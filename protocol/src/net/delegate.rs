@@ -13,11 +13,7 @@ macro_rules! stream_io {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                futures_io::AsyncRead::poll_read(
-                    std::pin::Pin::new(&mut self.get_mut().inner),
-                    cx,
-                    buf,
-                )
+                self.inner.poll_read_stream_buf(cx, buf)
             }
 
             fn poll_read_vectored(
@@ -25,11 +21,7 @@ macro_rules! stream_io {
                 cx: &mut std::task::Context<'_>,
                 bufs: &mut [std::io::IoSliceMut<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                futures_io::AsyncRead::poll_read_vectored(
-                    std::pin::Pin::new(&mut self.get_mut().inner),
-                    cx,
-                    bufs,
-                )
+                self.inner.poll_read_stream_vectored(cx, bufs)
             }
         }
 
@@ -39,7 +31,7 @@ macro_rules! stream_io {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                futures_io::AsyncRead::poll_read(std::pin::Pin::new(&mut &self.inner), cx, buf)
+                self.inner.poll_read_stream_buf(cx, buf)
             }
 
             fn poll_read_vectored(
@@ -47,11 +39,7 @@ macro_rules! stream_io {
                 cx: &mut std::task::Context<'_>,
                 bufs: &mut [std::io::IoSliceMut<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                futures_io::AsyncRead::poll_read_vectored(
-                    std::pin::Pin::new(&mut &self.inner),
-                    cx,
-                    bufs,
-                )
+                self.inner.poll_read_stream_vectored(cx, bufs)
             }
         }
 

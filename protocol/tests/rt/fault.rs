@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use baton_protocol::decorate::Decorator;
-use baton_protocol::reactor::{IoFault, SourceKey};
-use baton_protocol::{Direction, Reactor};
+use baton_protocol::reactor::{IoFault, SourceKey, Tick};
+use baton_protocol::{Direction, Error, Reactor};
 
 /// A reactor decorator whose [`Reactor::io_fault`] pops the next scripted
 /// answer for the direction asked (`None` once the script is spent).
@@ -17,6 +17,8 @@ pub(crate) struct FaultReactor {
     script: [Mutex<VecDeque<Option<IoFault>>>; 2],
     /// Per direction: how many times the fault point was asked.
     asked: [AtomicUsize; 2],
+    /// Calls of `clear_ready` and of `clear_drained`, any direction.
+    clears: [AtomicUsize; 2],
 }
 
 impl FaultReactor {
@@ -26,7 +28,17 @@ impl FaultReactor {
             inner,
             script: [Mutex::new(VecDeque::new()), Mutex::new(VecDeque::new())],
             asked: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            clears: [AtomicUsize::new(0), AtomicUsize::new(0)],
         }
+    }
+
+    /// How many times `clear_ready` (re-arming) and `clear_drained` were
+    /// called.
+    pub(crate) fn clears(&self) -> (usize, usize) {
+        (
+            self.clears[0].load(Ordering::Relaxed),
+            self.clears[1].load(Ordering::Relaxed),
+        )
     }
 
     /// Appends answers for `dir`.
@@ -54,6 +66,16 @@ impl Decorator for FaultReactor {
 
     fn inner(&self) -> &Self::Inner {
         &*self.inner
+    }
+
+    fn clear_ready(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error> {
+        self.clears[0].fetch_add(1, Ordering::Relaxed);
+        self.inner.clear_ready(key, dir, tick)
+    }
+
+    fn clear_drained(&self, key: SourceKey, dir: Direction, tick: Tick) -> Result<(), Error> {
+        self.clears[1].fetch_add(1, Ordering::Relaxed);
+        self.inner.clear_drained(key, dir, tick)
     }
 
     fn io_fault(&self, key: SourceKey, dir: Direction) -> Option<IoFault> {
