@@ -56,6 +56,16 @@ const STEPS: &[Step] = &[
         command: &["cargo", "xtask", "conformance"],
         env: &[],
     },
+    Step {
+        name: "loom models",
+        command: &["cargo", "xtask", "loom"],
+        env: &[],
+    },
+    Step {
+        name: "benchmarks, quick (they run; no speed is asserted)",
+        command: &["cargo", "xtask", "bench", "--quick"],
+        env: &[],
+    },
 ];
 
 pub(crate) fn run() -> ExitCode {

@@ -24,7 +24,8 @@ tasks:
   conformance [flags]  run the conformance matrix (every reactor × executor,
                        the poll(2) build included); `cargo xtask conformance
                        --help` lists its flags
-  ci                   run what CI runs: fmt, clippy, docs, tests, conformance
+  ci                   run what CI runs: fmt, clippy, docs, tests, conformance,
+                       loom, bench --quick
   loom                 run the executor's loom models (slow; release build)
   bench [flags]        run the benchmarks against tokio and smol; `cargo xtask
                        bench --help` lists its flags
