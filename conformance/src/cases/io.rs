@@ -80,6 +80,12 @@ pub(crate) const CASES: &[Case] = &[
         [],
         pipe_eof_and_epipe
     ),
+    case!(
+        "io.fresh_source_after_eof",
+        "a source registered after another saw end of stream and left is not ready for good: clears take",
+        [NoFaults],
+        fresh_source_after_eof
+    ),
 ];
 
 fn writable_initially(ctx: &Ctx) -> Outcome {
@@ -364,4 +370,68 @@ fn pipe_eof_and_epipe(ctx: &Ctx) -> Outcome {
         );
         Ok::<_, Failure>(())
     })?
+}
+
+/// The reactor keeps an end of stream for good; a backend that reuses a
+/// registration's bookkeeping must not hand that to the next file, whose
+/// readers would otherwise find it ready after every `WouldBlock`.
+fn fresh_source_after_eof(ctx: &Ctx) -> Outcome {
+    let reactor = ctx.reactor()?;
+    let wakes = WakeCount::new();
+    let waker = wakes.waker();
+    let mut cx = Context::from_waker(&waker);
+    // Several rounds, so that whatever the backend recycles is recycled.
+    for round in 0..4 {
+        let (a, b) = socketpair()?;
+        let old = reactor.register(a.as_raw_fd(), Interest::BOTH)?;
+        drop(b);
+        let hung_up = park_until(&*reactor, Duration::from_secs(5), || {
+            Direction::ALL
+                .iter()
+                .all(|&dir| reactor.poll_ready(old, dir, &mut cx).is_ready())
+        })?;
+        ensure!(
+            hung_up,
+            "round {round}: a closed peer never made both directions ready"
+        );
+        ensure_eq!(
+            (&a).read(&mut [0u8; 8])?,
+            0,
+            "round {round}: no end of stream"
+        );
+        reactor.deregister(old)?;
+        drop(a);
+
+        let (c, mut d) = socketpair()?;
+        let key = reactor.register(c.as_raw_fd(), Interest::BOTH)?;
+        d.write_all(b"!")?;
+        let both = park_until(&*reactor, Duration::from_secs(5), || {
+            Direction::ALL
+                .iter()
+                .all(|&dir| reactor.poll_ready(key, dir, &mut cx).is_ready())
+        })?;
+        ensure!(
+            both,
+            "round {round}: a fresh pair never became readable and writable"
+        );
+        let mut byte = [0u8; 8];
+        ensure_eq!((&c).read(&mut byte)?, 1, "round {round}");
+        ensure_matches!((&c).read(&mut byte), Err(ref e) if e.kind() == io::ErrorKind::WouldBlock);
+        fill(&c)?;
+        for dir in Direction::ALL {
+            let Poll::Ready(Ok(tick)) = reactor.poll_ready(key, dir, &mut cx) else {
+                return Err(Failure::new(format!(
+                    "round {round}: {dir:?} readiness lost"
+                )));
+            };
+            reactor.clear_ready(key, dir, tick)?;
+            ensure!(
+                reactor.poll_ready(key, dir, &mut cx).is_pending(),
+                "round {round}: {dir:?} still ready after WouldBlock and clear_ready: \
+                 the end of stream of an earlier source outlived it"
+            );
+        }
+        reactor.deregister(key)?;
+    }
+    Ok(())
 }

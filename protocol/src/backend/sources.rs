@@ -423,8 +423,13 @@ impl<R: Registrar> Sources<R> {
         slot.fd = fd;
         slot.interest = dirs;
         slot.armed = dirs;
+        // A reused slot starts over: an end of stream its last file
+        // reported must not make the new one look ready for good (its reads
+        // would meet `WouldBlock` with nothing left to clear). The tick
+        // carries on, so no tick of the old file is current again.
         for half in &mut slot.halves {
             half.ready = false;
+            half.closed = false;
         }
         let key = key(index, slot.generation);
         if let Err(e) = self.registrar.add(fd, key, interest) {
@@ -946,6 +951,39 @@ mod tests {
         };
         s.clear_drained(key, Direction::Write, tick).unwrap();
         assert!(poll(&s, key, Direction::Write, &w).is_pending());
+    }
+
+    #[test]
+    fn end_of_stream_does_not_outlive_its_registration() {
+        let s = Sources::new(Fake::default(), Mode::Edge);
+        let old = s.register(8, Interest::BOTH).unwrap();
+        let mut wakers = Vec::new();
+        let hangup = Readiness {
+            hangup: true,
+            read_closed: true,
+            ..READ
+        };
+        s.dispatch(old, hangup, &mut wakers);
+        s.deregister(old).unwrap();
+        // The next registration takes the same slot; its file has not
+        // reported anything yet, and a clear must forget what it reports.
+        let key = s.register(8, Interest::BOTH).unwrap();
+        let (_, w) = counter();
+        for dir in Direction::ALL {
+            assert!(poll(&s, key, dir, &w).is_pending(), "{dir:?} ready at once");
+        }
+        s.dispatch(key, READ, &mut wakers);
+        s.dispatch(key, WRITE, &mut wakers);
+        for dir in Direction::ALL {
+            let Poll::Ready(Ok(tick)) = poll(&s, key, dir, &w) else {
+                panic!("{dir:?} not ready after an event");
+            };
+            s.clear_drained(key, dir, tick).unwrap();
+            assert!(
+                poll(&s, key, dir, &w).is_pending(),
+                "{dir:?} kept the old file's end of stream"
+            );
+        }
     }
 
     #[test]

@@ -113,8 +113,18 @@ impl Source {
     ) -> Poll<io::Result<R>> {
         ready!(coop::poll_proceed(cx));
         let mut first = true;
+        // The tick an OS `WouldBlock` was cleared with. Meeting it again
+        // means the clear kept the readiness (an end of stream is kept for
+        // good, and a faulty reactor may keep anything): retrying at once
+        // would spin inside this poll and starve the thread, so the task
+        // yields instead.
+        let mut blocked_at = None;
         loop {
             let tick = ready!(self.poll_ready(dir, cx))?;
+            if blocked_at == Some(tick) {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             let fault = if first {
                 first = false;
                 self.reactor.io_fault(self.key, dir)
@@ -137,6 +147,7 @@ impl Source {
             match result {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.reactor.clear_drained(self.key, dir, tick)?;
+                    blocked_at = Some(tick);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Ok(output) => {
