@@ -149,13 +149,22 @@ impl Os for Polling {
     /// polling retries `EINTR` itself, with the same deadline, so a signal
     /// never ends the wait early and never surfaces here.
     ///
-    /// `WouldBlock` is a spurious wake-up, not a failure. polling 3.11's
-    /// poll(2) backend has `notify` set its flag *before* it writes the
-    /// notification pipe; a `wait` that sees the flag in between reads the
-    /// still-empty non-blocking pipe and returns `EAGAIN`. The byte arrives
-    /// an instant later and is drained by the next wait, so the turn is
-    /// simply empty. (Surfacing it would make an executor give up on the
-    /// reactor; the conformance row `chaos(poll2)` caught this.)
+    /// `WouldBlock` is a spurious wake-up, not a failure, but it needs one
+    /// more wait. polling 3.11's poll(2) backend has `notify` set its flag
+    /// *before* it writes the notification pipe; a `wait` that sees the flag
+    /// in between reads the still-empty non-blocking pipe and returns
+    /// `EAGAIN`. The byte arrives an instant later and is drained by the next
+    /// wait, so the turn is simply empty, except that on this error path
+    /// `Poller::wait` returns without clearing its own "notified" flag, and
+    /// while that flag is set every `notify` is skipped: the next
+    /// `wait(None)` would sleep through every unpark. So a zero-timeout wait
+    /// follows at once: it cannot block, collects whatever is ready, and
+    /// returns `Ok`, which clears the flag. It cannot meet `EAGAIN` again:
+    /// that takes another `notify`, which the set flag holds back.
+    /// (Surfacing the error made an executor give up on the reactor; the
+    /// conformance row `chaos(poll2)` caught that. Skipping the second wait
+    /// lost unparks: `task.spawn_join_value` on `poll2×mt1` hung, and
+    /// `unpark_never_lost_racing_park` reproduces it.)
     fn wait(poller: &Poller, events: &mut Events, deadline: Option<Instant>) -> io::Result<()> {
         events.clear();
         let waited = match deadline {
@@ -164,7 +173,13 @@ impl Os for Polling {
         };
         match waited {
             Ok(_) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                match poller.poller.wait(events, Some(Duration::ZERO)) {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+                    Err(e) => Err(e),
+                }
+            }
             Err(e) => Err(e),
         }
     }

@@ -35,7 +35,7 @@ macro_rules! reactor_contract {
                 park_bounded_by_nearest, earlier_deadline_from_other_thread_wakes_park,
                 million_pending;
             unpark: unpark_ends_infinite_park, unpark_before_park_and_coalesce,
-                eintr_is_spurious_turn;
+                unpark_never_lost_racing_park, eintr_is_spurious_turn;
             registry: registry_thread_safe, register_from_other_thread_during_park;
             shutdown: shutdown_wakes_waiters, drop_wakes_waiters, shutdown_ends_park,
                 close_fails_waiters;

@@ -54,6 +54,43 @@ pub(crate) fn unpark_before_park_and_coalesce(new: NewReactor) {
     assert!(turn.is_empty(), "{turn:?}");
 }
 
+/// Unparks racing parks that are just starting, many times over: every one
+/// ends a `park(None)`. (polling 3.11's poll(2) backend once left its
+/// notification flag set after such a race, and every later unpark was
+/// lost.)
+pub(crate) fn unpark_never_lost_racing_park(new: NewReactor) {
+    const ROUNDS: u64 = 100_000;
+    let r = new();
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (ack, acks) = mpsc::channel();
+    let parker = {
+        let (r, sent) = (r.clone(), sent.clone());
+        thread::spawn(move || {
+            loop {
+                r.park(None, true).unwrap();
+                let seen = sent.load(Ordering::SeqCst);
+                ack.send(seen).unwrap();
+                if seen == ROUNDS {
+                    break;
+                }
+            }
+        })
+    };
+    for round in 1..=ROUNDS {
+        sent.store(round, Ordering::SeqCst);
+        r.unpark();
+        // Spurious turns may acknowledge an earlier round: wait for this one.
+        loop {
+            match acks.recv_timeout(HANG) {
+                Ok(seen) if seen >= round => break,
+                Ok(_) => {}
+                Err(_) => panic!("round {round}: an unpark was lost; the park never returned"),
+            }
+        }
+    }
+    parker.join().unwrap();
+}
+
 static SIGNALS: AtomicUsize = AtomicUsize::new(0);
 
 extern "C" fn on_signal(_: libc::c_int) {
