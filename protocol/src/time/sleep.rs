@@ -116,8 +116,8 @@ impl Sleep {
             timer: None,
             elapsed: false,
         };
-        if let Some(handle) = Handle::try_current() {
-            sleep.bind(Arc::clone(handle.reactor()));
+        if let Some(reactor) = Handle::current_reactor() {
+            sleep.bind(reactor);
         }
         sleep
     }
@@ -183,10 +183,14 @@ impl Sleep {
     /// reactor's clock resolves a pending relative duration.
     pub(crate) fn reactor(&mut self) -> Result<&Arc<dyn Reactor>, Error> {
         if self.reactor.is_none() {
-            let handle = Handle::current()?;
-            self.bind(Arc::clone(handle.reactor()));
+            let reactor = Handle::current_reactor().ok_or(Error::NoRuntime)?;
+            self.bind(reactor);
         }
-        self.reactor.as_ref().ok_or(Error::NoRuntime)
+        // Not `ok_or`: an error built eagerly is dropped on every poll.
+        match &self.reactor {
+            Some(reactor) => Ok(reactor),
+            None => Err(Error::NoRuntime),
+        }
     }
 
     fn bind(&mut self, reactor: Arc<dyn Reactor>) {
