@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use baton_protocol::task::SpawnOptions;
 use baton_protocol::{Error, Handle};
 
-use crate::task::{self, JoinHandle, Runnable, Scheduler, Tasks};
+use crate::task::{self, Core, JoinHandle, Runnable, Scheduler, Tasks};
 
 /// The pool's settings.
 #[derive(Clone, Debug)]
@@ -29,6 +29,8 @@ pub(crate) struct PoolConfig {
 /// A blocking pool; see the module documentation.
 pub(crate) struct Pool {
     shared: Arc<PoolShared>,
+    /// What the pool's jobs reach it through.
+    core: Core,
 }
 
 struct PoolShared {
@@ -58,21 +60,23 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Pool {
     pub(crate) fn new(config: PoolConfig) -> Pool {
-        Pool {
-            shared: Arc::new(PoolShared {
-                tasks: Tasks::new(1),
-                state: Mutex::new(State {
-                    queue: VecDeque::new(),
-                    threads: 0,
-                    idle: 0,
-                    wakeups: 0,
-                    shutdown: false,
-                    spawned_threads: 0,
-                }),
-                jobs: Condvar::new(),
-                exited: Condvar::new(),
-                config,
+        let shared = Arc::new(PoolShared {
+            tasks: Tasks::new(1),
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                threads: 0,
+                idle: 0,
+                wakeups: 0,
+                shutdown: false,
+                spawned_threads: 0,
             }),
+            jobs: Condvar::new(),
+            exited: Condvar::new(),
+            config,
+        });
+        Pool {
+            core: Core::new(&shared),
+            shared,
         }
     }
 
@@ -93,11 +97,11 @@ impl Pool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let core: Arc<dyn Scheduler> = self.shared.clone();
-        let (runnable, join) = task::spawn_blocking(core, f, options, |runnable: Runnable, _| {
-            let core = Arc::clone(&runnable.metadata().core);
+        let schedule = |runnable: Runnable, _| {
+            let core = runnable.metadata().core.clone();
             core.schedule_remote(runnable);
-        })?;
+        };
+        let (runnable, join) = task::spawn_blocking(self.core.clone(), f, options, schedule)?;
         PoolShared::submit(&self.shared, runnable, handle)?;
         Ok(join)
     }

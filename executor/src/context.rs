@@ -4,6 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::task::{RawWakerVTable, Waker};
+use std::thread::{self, ThreadId};
 
 use baton_protocol::Error;
 
@@ -107,6 +108,16 @@ pub(crate) fn is_task_waker(waker: &Waker) -> bool {
     TASK_WAKER
         .try_with(|w| w.get() == waker_key(waker))
         .unwrap_or(false)
+}
+
+/// The id of the current thread, without cloning its `Thread` handle.
+#[inline]
+pub(crate) fn current_thread() -> ThreadId {
+    thread_local! {
+        static ID: ThreadId = thread::current().id();
+    }
+    ID.try_with(|id| *id)
+        .unwrap_or_else(|_| thread::current().id())
 }
 
 /// A fresh executor id for the re-entry check; never 0, never reused.

@@ -34,6 +34,15 @@
 //! See also `baton-conformance`, which runs the protocol's contract against
 //! every reactor × executor pair.
 //!
+//! # Tasks and `unsafe`
+//!
+//! A task is one allocation, as in smol: async-task's header, the task's
+//! record (id, spawn location, executor, registry slot, state) as its
+//! metadata, and the future, later its output; a task's name and last wait
+//! report go to a second, small box only for tasks that have one. The
+//! crate's only `unsafe` code lets the future and the registry borrow that
+//! record; it lives in one module with its invariants written down.
+//!
 //! # Examples
 //!
 //! ```
@@ -59,7 +68,7 @@
 //! # }
 //! ```
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod blocking;
 mod context;

@@ -1,7 +1,7 @@
 //! The protocol's traits are object safe: a `Handle` holds them as trait
 //! objects. A compile-time check, as futures' `tests/object_safety.rs`.
 
-use baton_protocol::task::RawJoin;
+use baton_protocol::task::{BoxErased, ErasedFuture, RawJoin};
 use baton_protocol::{Reactor, Spawn};
 
 fn assert_is_object_safe<T: ?Sized>() {}
@@ -20,4 +20,10 @@ fn spawn() {
 fn raw_join() {
     assert_is_object_safe::<dyn RawJoin<()>>();
     assert_is_object_safe::<dyn RawJoin<String>>();
+    assert_is_object_safe::<dyn RawJoin<BoxErased>>();
+}
+
+#[test]
+fn erased_future() {
+    assert_is_object_safe::<dyn ErasedFuture>();
 }

@@ -13,6 +13,7 @@ use crate::blocking::{Pool, PoolConfig};
 use crate::context;
 use crate::park::Driver;
 use crate::runtime::{DEFAULT_INTERVAL, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BLOCKING};
+use crate::task::Core;
 
 /// Configures and builds a [`LocalExecutor`].
 #[must_use = "a LocalBuilder does nothing until .build()"]
@@ -138,9 +139,15 @@ impl LocalBuilder {
             pool,
             self.check_lost,
         ));
-        let handle = Handle::new(reactor, Arc::new(LocalSpawner(Arc::clone(&shared))));
+        let tasks_core = Core::new(&shared);
+        let spawner = LocalSpawner {
+            shared: Arc::clone(&shared),
+            core: tasks_core.clone(),
+        };
+        let handle = Handle::new(reactor, Arc::new(spawner));
         let core = Rc::new(LocalCore::new(
             shared,
+            tasks_core,
             self.shuffle,
             self.global_queue_interval,
             self.event_interval,

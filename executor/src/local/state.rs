@@ -5,19 +5,21 @@ use std::collections::VecDeque;
 use std::mem;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use async_task::ScheduleInfo;
 use baton_protocol::Error;
 use baton_protocol::Spawn;
-use baton_protocol::task::{BoxFuture, SpawnOptions};
+use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions};
 use concurrent_queue::ConcurrentQueue;
 
 use crate::blocking::Pool;
+use crate::context;
 use crate::metrics::WorkerCounters;
 use crate::park::{Driver, Parker};
 use crate::rng::Rng;
-use crate::task::{self, Runnable, Scheduler, TaskInfo, Tasks};
+use crate::task::{self, Core, Runnable, Scheduler, TaskInfo, Tasks};
 
 thread_local! {
     /// The local executor whose `block_on` runs on this thread (innermost).
@@ -35,11 +37,15 @@ pub(crate) struct LocalShared {
     pub(crate) driver: Driver,
     pub(crate) pool: Pool,
     pub(crate) check_lost: bool,
+    /// The thread that created the executor, the only one that runs its
+    /// tasks (the executor is neither `Send` nor `Sync`).
+    owner: ThreadId,
 }
 
 impl LocalShared {
     pub(crate) fn new(id: u64, driver: Driver, pool: Pool, check_lost: bool) -> LocalShared {
         LocalShared {
+            owner: context::current_thread(),
             id,
             tasks: Tasks::new(1),
             remote: ConcurrentQueue::unbounded(),
@@ -66,6 +72,10 @@ impl Scheduler for LocalShared {
     fn tasks(&self) -> &Tasks {
         &self.tasks
     }
+
+    fn is_owner_thread(&self) -> bool {
+        context::current_thread() == self.owner
+    }
 }
 
 /// The schedule function of every local task: the owner's queue when woken
@@ -75,7 +85,7 @@ pub(crate) fn schedule(runnable: Runnable, info: ScheduleInfo) {
     match current_for(runnable.metadata()) {
         Some(core) => core.schedule(runnable, info.woken_while_running),
         None => {
-            let core = Arc::clone(&runnable.metadata().core);
+            let core = runnable.metadata().core.clone();
             core.schedule_remote(runnable);
         }
     }
@@ -87,9 +97,7 @@ fn current_for(task: &TaskInfo) -> Option<Rc<LocalCore>> {
         .try_with(|l| {
             l.borrow()
                 .as_ref()
-                .filter(|core| {
-                    std::ptr::addr_eq(Arc::as_ptr(&task.core), Arc::as_ptr(&core.shared))
-                })
+                .filter(|core| task.core.is(&core.shared))
                 .cloned()
         })
         .ok()
@@ -124,6 +132,8 @@ impl Drop for CurrentGuard {
 /// The owner thread's half of a local executor.
 pub(crate) struct LocalCore {
     pub(crate) shared: Arc<LocalShared>,
+    /// What the executor's tasks reach it through.
+    core: Core,
     queue: RefCell<VecDeque<Runnable>>,
     deferred: RefCell<Vec<Runnable>>,
     rng: RefCell<Option<Rng>>,
@@ -141,12 +151,14 @@ pub(crate) struct LocalCore {
 impl LocalCore {
     pub(crate) fn new(
         shared: Arc<LocalShared>,
+        core: Core,
         shuffle: Option<u64>,
         global_queue_interval: u32,
         event_interval: u32,
     ) -> LocalCore {
         LocalCore {
             shared,
+            core,
             queue: RefCell::new(VecDeque::new()),
             deferred: RefCell::new(Vec::new()),
             rng: RefCell::new(shuffle.map(Rng::new)),
@@ -169,9 +181,9 @@ impl LocalCore {
         F: std::future::Future + 'static,
         F::Output: 'static,
     {
-        let core: Arc<dyn Scheduler> = Arc::clone(&self.shared) as Arc<dyn Scheduler>;
+        let check_lost = self.shared.check_lost;
         let (runnable, join) =
-            task::spawn_local(core, future, options, self.shared.check_lost, schedule)?;
+            task::spawn_local(self.core.clone(), future, options, check_lost, schedule)?;
         self.queue.borrow_mut().push_back(runnable);
         Ok(join)
     }
@@ -278,23 +290,27 @@ impl LocalCore {
 
 /// The local executor as the protocol's [`Spawn`]: callable from any
 /// thread; the task is queued for the owner thread.
-pub(crate) struct LocalSpawner(pub(crate) Arc<LocalShared>);
+pub(crate) struct LocalSpawner {
+    pub(crate) shared: Arc<LocalShared>,
+    pub(crate) core: Core,
+}
 
 impl Spawn for LocalSpawner {
-    fn spawn_boxed(
+    fn spawn_erased(
         &self,
-        future: BoxFuture,
+        future: BoxErased,
         options: SpawnOptions,
-    ) -> Result<baton_protocol::JoinHandle<()>, Error> {
-        let core: Arc<dyn Scheduler> = Arc::clone(&self.0) as Arc<dyn Scheduler>;
-        let (runnable, join) = task::spawn(core, future, options, self.0.check_lost, schedule)?;
+    ) -> Result<Box<dyn RawJoin<BoxErased>>, Error> {
+        let check_lost = self.shared.check_lost;
+        let (runnable, join) =
+            task::spawn_erased(self.core.clone(), future, options, check_lost, schedule)?;
         // Through the schedule function: the owner's queue when called from
         // inside its `block_on`, else the remote queue and a wake-up.
         runnable.schedule();
-        Ok(join.into())
+        Ok(Box::new(join))
     }
 
     fn alive_tasks(&self) -> usize {
-        self.0.tasks.alive() + self.0.pool.tasks().alive()
+        self.shared.tasks.alive() + self.shared.pool.tasks().alive()
     }
 }

@@ -14,6 +14,7 @@ use super::{Idle, Runtime};
 use crate::blocking::{Pool, PoolConfig};
 use crate::context;
 use crate::park::Driver;
+use crate::task::Core;
 
 /// The default of [`Builder::global_queue_interval`] and
 /// [`Builder::event_interval`], as in tokio.
@@ -228,7 +229,12 @@ impl Builder {
             config,
             pool,
         ));
-        let handle = Handle::new(reactor, Arc::new(Spawner(Arc::clone(&shared))));
+        let core = Core::new(&shared);
+        let spawner = Spawner {
+            shared: Arc::clone(&shared),
+            core: core.clone(),
+        };
+        let handle = Handle::new(reactor, Arc::new(spawner));
         let prefix = self.thread_name;
         let threads = ThreadConfig {
             name: Arc::new(move |index| format!("{prefix}-{index}")),
@@ -236,7 +242,11 @@ impl Builder {
             on_start: self.on_start,
             on_stop: self.on_stop,
         };
-        let runtime = Runtime { shared, handle };
+        let runtime = Runtime {
+            shared,
+            core,
+            handle,
+        };
         // On failure, dropping `runtime` stops the workers already started.
         worker::start(&runtime.shared, &runtime.handle, queues, &threads)?;
         Ok(runtime)

@@ -25,7 +25,7 @@ use shared::Shared;
 use crate::context;
 use crate::metrics::Metrics;
 use crate::park::Parker;
-use crate::task::{Dump, JoinHandle};
+use crate::task::{Core, Dump, JoinHandle};
 
 /// A multi-thread runtime: worker threads that run tasks, steal from each
 /// other and take turns waiting in the reactor.
@@ -55,6 +55,8 @@ use crate::task::{Dump, JoinHandle};
 /// ```
 pub struct Runtime {
     shared: Arc<Shared>,
+    /// What the runtime's tasks reach it through.
+    core: Core,
     handle: Handle,
 }
 
@@ -86,7 +88,7 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.spawn(future, SpawnOptions::here())
+        self.shared.spawn(&self.core, future, SpawnOptions::here())
     }
 
     /// Spawns a task with options: a name for task dumps and lost-waker
@@ -104,7 +106,7 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.spawn(future, options)
+        self.shared.spawn(&self.core, future, options)
     }
 
     /// Runs `f` on the blocking pool, a bounded set of threads kept alive

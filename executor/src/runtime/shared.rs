@@ -8,7 +8,7 @@ use std::thread;
 use std::time::Instant;
 
 use async_task::ScheduleInfo;
-use baton_protocol::task::{BoxFuture, SpawnOptions};
+use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions};
 use baton_protocol::{Error, Spawn};
 use crossbeam_deque::{Injector, Steal, Stealer};
 
@@ -17,7 +17,7 @@ use super::worker;
 use crate::blocking::Pool;
 use crate::metrics::{Metrics, WorkerCounters};
 use crate::park::{Driver, Parker};
-use crate::task::{self, Dump, JoinHandle, Runnable, Scheduler, Tasks};
+use crate::task::{self, Core, Dump, JoinHandle, Runnable, Scheduler, Tasks};
 
 /// Settings the workers read.
 pub(crate) struct Config {
@@ -87,6 +87,7 @@ impl Shared {
     /// called from one of this runtime's workers, else on the global queue.
     pub(crate) fn spawn<F>(
         self: &Arc<Self>,
+        core: &Core,
         future: F,
         options: SpawnOptions,
     ) -> Result<JoinHandle<F::Output>, Error>
@@ -94,14 +95,31 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let core: Arc<dyn Scheduler> = Arc::clone(self) as Arc<dyn Scheduler>;
+        let check_lost = self.config.check_lost;
+        let (runnable, join) = task::spawn(core.clone(), future, options, check_lost, schedule)?;
+        self.queue_spawned(runnable);
+        Ok(join)
+    }
+
+    /// [`spawn`](Shared::spawn) for the protocol's type-erased future.
+    fn spawn_erased(
+        self: &Arc<Self>,
+        core: &Core,
+        future: BoxErased,
+        options: SpawnOptions,
+    ) -> Result<JoinHandle<BoxErased>, Error> {
+        let check_lost = self.config.check_lost;
         let (runnable, join) =
-            task::spawn(core, future, options, self.config.check_lost, schedule)?;
+            task::spawn_erased(core.clone(), future, options, check_lost, schedule)?;
+        self.queue_spawned(runnable);
+        Ok(join)
+    }
+
+    fn queue_spawned(self: &Arc<Self>, runnable: Runnable) {
         match worker::current_of(self) {
             Some(local) => local.push_spawned(runnable),
             None => self.push_remote(runnable),
         }
-        Ok(join)
     }
 
     /// Queues a task on the global queue and wakes a worker for it.
@@ -284,7 +302,7 @@ pub(crate) fn schedule(runnable: Runnable, info: ScheduleInfo) {
     match worker::current_for(meta) {
         Some(local) => local.schedule(runnable, info.woken_while_running),
         None => {
-            let core = Arc::clone(&meta.core);
+            let core = meta.core.clone();
             core.schedule_remote(runnable);
         }
     }
@@ -302,18 +320,22 @@ impl Scheduler for Shared {
 
 /// The runtime as the protocol's [`Spawn`]: what a
 /// [`Handle`](baton_protocol::Handle) of the runtime holds.
-pub(crate) struct Spawner(pub(crate) Arc<Shared>);
+pub(crate) struct Spawner {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) core: Core,
+}
 
 impl Spawn for Spawner {
-    fn spawn_boxed(
+    fn spawn_erased(
         &self,
-        future: BoxFuture,
+        future: BoxErased,
         options: SpawnOptions,
-    ) -> Result<baton_protocol::JoinHandle<()>, Error> {
-        self.0.spawn(future, options).map(Into::into)
+    ) -> Result<Box<dyn RawJoin<BoxErased>>, Error> {
+        let join = self.shared.spawn_erased(&self.core, future, options)?;
+        Ok(Box::new(join))
     }
 
     fn alive_tasks(&self) -> usize {
-        self.0.tasks.alive() + self.0.pool.tasks().alive()
+        self.shared.tasks.alive() + self.shared.pool.tasks().alive()
     }
 }

@@ -89,9 +89,7 @@ pub(crate) fn current_for(task: &TaskInfo) -> Option<Rc<Local>> {
         .try_with(|w| {
             w.borrow()
                 .as_ref()
-                .filter(|local| {
-                    std::ptr::addr_eq(Arc::as_ptr(&task.core), Arc::as_ptr(&local.shared))
-                })
+                .filter(|local| task.core.is(&local.shared))
                 .cloned()
         })
         .ok()

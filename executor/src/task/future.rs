@@ -8,26 +8,36 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use baton_protocol::coop::{self, DEFAULT_BUDGET};
-use baton_protocol::wait::{self, WaitFor};
+use baton_protocol::task::BoxErased;
+use baton_protocol::wait;
 use baton_protocol::{Error, Handle};
 use pin_project_lite::pin_project;
 
-use super::{Meta, STATE_IDLE, STATE_RUNNING, lost};
+use super::{TaskInfo, lost, raw};
 use crate::context;
 
 /// What a task leaves behind: its output, or why it has none.
 ///
+/// The error is boxed: it is rare (a panic or a cancellation), and it would
+/// otherwise make the output, which shares the task allocation with the
+/// future, 32 bytes for every task.
+///
 /// Dropping it catches a panic in the output's destructor: async-task drops
 /// the output of a detached task inside an abort-on-panic guard, and a
 /// destructor's panic must not abort the process.
-pub(crate) struct Output<T>(Option<Result<T, Error>>);
+pub(crate) struct Output<T>(Option<Result<T, Box<Error>>>);
 
 impl<T> Output<T> {
+    fn new(result: Result<T, Error>) -> Output<T> {
+        Output(Some(result.map_err(Box::new)))
+    }
+
     /// Takes the result out; `InvalidState` if it was already taken.
     pub(crate) fn take(&mut self) -> Result<T, Error> {
-        self.0.take().unwrap_or(Err(Error::InvalidState(
-            "the task's output was already taken",
-        )))
+        match self.0.take() {
+            Some(result) => result.map_err(|error| *error),
+            None => Err(Error::InvalidState("the task's output was already taken")),
+        }
     }
 }
 
@@ -53,25 +63,25 @@ pin_project! {
     /// Per poll: the cancel flag is checked first (a cancelled task is never
     /// polled again, and one cancelled before its first poll is never polled
     /// at all: Decision 3); the cooperative budget is reset; the wait slot is
-    /// cleared before and read after, and the report kept for dumps; a panic
-    /// is caught and becomes the task's output. The user's future is dropped
-    /// as soon as it is done with, under `catch_unwind`, and the task leaves
-    /// the registry at that moment.
-    pub(crate) struct TaskFuture<F> {
+    /// cleared before and read after, and the report kept in the record for
+    /// dumps; a panic is caught and becomes the task's output. The user's
+    /// future is dropped as soon as it is done with, under `catch_unwind`,
+    /// and the task leaves the registry at that moment.
+    ///
+    /// It borrows its task's record, which lives in the same async-task
+    /// allocation (see [`raw`](super::raw)).
+    pub(crate) struct TaskFuture<'a, F> {
         #[pin]
         stage: Stage<F>,
-        info: Meta,
-        check_lost: bool,
-        // The last report stored in the record, kept here so that an
-        // unchanged report (a task waiting on the same fd again) costs no lock.
-        last_wait: Option<WaitFor>,
+        info: &'a TaskInfo,
     }
 
-    impl<F> PinnedDrop for TaskFuture<F> {
+    impl<'a, F> PinnedDrop for TaskFuture<'a, F> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
             let running = matches!(this.stage.as_mut().project(), StageProj::Running { .. });
             if running {
+                raw::check_thread(this.info);
                 // Dropped before it finished: cancelled by shutdown, or by
                 // the runnable being dropped. Nobody can receive a panic of
                 // the destructor as a task output any more, so it goes to the
@@ -86,37 +96,36 @@ pin_project! {
     }
 }
 
-impl<F: Future> TaskFuture<F> {
-    pub(crate) fn new(future: F, info: Meta, check_lost: bool) -> TaskFuture<F> {
+impl<'a, F: Future> TaskFuture<'a, F> {
+    pub(crate) fn new(future: F, info: &'a TaskInfo) -> TaskFuture<'a, F> {
         TaskFuture {
             stage: Stage::Running { future },
             info,
-            check_lost,
-            last_wait: None,
         }
     }
 }
 
-impl<F: Future> Future for TaskFuture<F> {
+impl<F: Future> Future for TaskFuture<'_, F> {
     type Output = Output<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output<F::Output>> {
         let mut this = self.project();
-        let info = &**this.info;
+        let info = *this.info;
+        raw::check_thread(info);
         if info.is_cancelled() {
-            let result = finish(this.stage, this.info, Err(Error::Cancelled(None)));
-            return Poll::Ready(Output(Some(result)));
+            let result = finish(this.stage, info, Err(Error::Cancelled(None)));
+            return Poll::Ready(Output::new(result));
         }
         let future = match this.stage.as_mut().project() {
             StageProj::Running { future } => future,
             // async-task never polls a future again once it returned Ready.
             StageProj::Done => return Poll::Ready(Output(None)),
         };
-        info.set_state(STATE_RUNNING);
+        info.set_running();
         let _stale = wait::take();
         let polled = catch(|| {
             coop::with_budget(DEFAULT_BUDGET, || {
-                if *this.check_lost {
+                if info.check_lost() {
                     lost::poll_checked(future, cx, info)
                 } else {
                     context::with_task_waker(cx.waker(), || future.poll(cx))
@@ -126,17 +135,11 @@ impl<F: Future> Future for TaskFuture<F> {
         let reported = wait::take();
         match polled {
             Ok(Poll::Pending) => {
-                if reported != *this.last_wait {
-                    *this.last_wait = reported;
-                    info.set_wait(reported);
-                }
-                info.set_state(STATE_IDLE);
+                info.set_waiting(reported);
                 Poll::Pending
             }
-            Ok(Poll::Ready(value)) => {
-                Poll::Ready(Output(Some(finish(this.stage, this.info, Ok(value)))))
-            }
-            Err(error) => Poll::Ready(Output(Some(finish(this.stage, this.info, Err(error))))),
+            Ok(Poll::Ready(value)) => Poll::Ready(Output::new(finish(this.stage, info, Ok(value)))),
+            Err(error) => Poll::Ready(Output::new(finish(this.stage, info, Err(error)))),
         }
     }
 }
@@ -145,7 +148,7 @@ impl<F: Future> Future for TaskFuture<F> {
 /// and takes the task out of the registry.
 fn finish<F: Future>(
     mut stage: Pin<&mut Stage<F>>,
-    info: &Meta,
+    info: &TaskInfo,
     result: Result<F::Output, Error>,
 ) -> Result<F::Output, Error> {
     let dropped = catch(|| stage.set(Stage::Done));
@@ -199,6 +202,30 @@ pub(crate) fn report(error: &Error) {
     }
 }
 
+/// The protocol's type-erased future as a future whose output is the box
+/// itself, holding the erased output: what `Spawn::spawn_erased` runs.
+pub(crate) struct Erased(Option<BoxErased>);
+
+impl Erased {
+    pub(crate) fn new(future: BoxErased) -> Erased {
+        Erased(Some(future))
+    }
+}
+
+impl Future for Erased {
+    type Output = BoxErased;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BoxErased> {
+        let Some(future) = self.0.as_mut() else {
+            // The task future drops this future as soon as it returned
+            // Ready, so it is never polled again.
+            return Poll::Pending;
+        };
+        std::task::ready!(future.as_mut().poll_erased(cx));
+        self.0.take().map_or(Poll::Pending, Poll::Ready)
+    }
+}
+
 /// A future that runs a closure once, when first polled: a blocking job.
 pub(crate) struct RunOnce<F>(Option<F>);
 
@@ -246,8 +273,8 @@ mod tests {
                 panic!("bomb");
             }
         }
-        drop(Output(Some(Ok(Bomb))));
-        let mut taken = Output::<u8>(Some(Ok(1)));
+        drop(Output::new(Ok(Bomb)));
+        let mut taken = Output::<u8>::new(Ok(1));
         assert_eq!(taken.take().unwrap(), 1);
         assert!(matches!(taken.take(), Err(Error::InvalidState(_))));
     }

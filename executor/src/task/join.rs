@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::mem;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -11,8 +12,9 @@ use baton_protocol::Error;
 use baton_protocol::task::{RawJoin, TaskId};
 use baton_protocol::wait::{self, WaitFor};
 
-use super::Meta;
+use super::TaskInfo;
 use super::future::{Output, contain};
+use super::raw::TaskHandle;
 use crate::context;
 
 /// A handle to a task of this crate's executors; awaiting it gives the
@@ -43,45 +45,68 @@ use crate::context;
 /// another thread.
 #[must_use = "dropping a JoinHandle detaches the task; call .detach() to say so"]
 pub struct JoinHandle<T> {
-    /// `None` once the output (or error) was returned.
-    task: Option<async_task::FallibleTask<Output<T>, Meta>>,
-    info: Meta,
-    /// The last foreign waker seen and the wrapper handed to async-task in
-    /// its place, reused while the caller's waker stays the same; boxed, as
-    /// most handles are awaited by a task of this crate and never need it.
-    guard: Option<Box<(Waker, Waker)>>,
+    state: State<T>,
+}
+
+enum State<T> {
+    /// The output (or error) has not been returned yet.
+    Joining {
+        task: TaskHandle<T>,
+        /// The last foreign waker seen and the wrapper handed to async-task
+        /// in its place, reused while the caller's waker stays the same;
+        /// boxed, as most handles are awaited by a task of this crate and
+        /// never need it.
+        guard: Option<Box<(Waker, Waker)>>,
+    },
+    /// Returned: the task, whose record held these, has been released.
+    /// The name is boxed (once, for a named task) so that the handle stays
+    /// 24 bytes, which the protocol's handle boxes.
+    Joined {
+        id: TaskId,
+        name: Option<Box<Arc<str>>>,
+    },
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(task: async_task::Task<Output<T>, Meta>) -> JoinHandle<T> {
+    pub(crate) fn new(task: async_task::Task<Output<T>, TaskInfo>) -> JoinHandle<T> {
         JoinHandle {
-            info: Arc::clone(task.metadata()),
-            task: Some(task.fallible()),
-            guard: None,
+            state: State::Joining {
+                task: TaskHandle::new(task),
+                guard: None,
+            },
         }
     }
 
     /// The task's id, unique within its executor.
     pub fn id(&self) -> TaskId {
-        self.info.id
+        match &self.state {
+            State::Joining { task, .. } => task.info().id,
+            State::Joined { id, .. } => *id,
+        }
     }
 
     /// The task's name, if it was spawned with one.
     pub fn name(&self) -> Option<&str> {
-        self.info.name.as_deref()
+        match &self.state {
+            State::Joining { task, .. } => task.info().name().map(|name| &**name),
+            State::Joined { name, .. } => name.as_deref().map(|name| &**name),
+        }
     }
 
     /// Whether the task has finished: returned, panicked, or been cancelled
     /// and dropped.
     pub fn is_finished(&self) -> bool {
-        self.task.as_ref().is_none_or(|task| task.is_finished())
+        match &self.state {
+            State::Joining { task, .. } => task.is_finished(),
+            State::Joined { .. } => true,
+        }
     }
 
     /// Requests cancellation; see the type's documentation. A no-op on a
     /// finished task and when called twice.
     pub fn abort(&mut self) {
-        if self.task.is_some() {
-            self.info.cancel();
+        if let State::Joining { task, .. } = &self.state {
+            task.info().cancel();
         }
     }
 
@@ -102,15 +127,15 @@ impl<T> JoinHandle<T> {
     /// The waker to hand async-task for `waker`: `waker` itself if it is the
     /// polling task's own, else a wrapper that contains a panic in `wake`
     /// (async-task wakes the awaiter under an abort-on-panic guard).
-    fn awaiter(&mut self, waker: &Waker) -> Option<Waker> {
+    fn awaiter(guard: &mut Option<Box<(Waker, Waker)>>, waker: &Waker) -> Option<Waker> {
         if context::is_task_waker(waker) {
             return None;
         }
-        match self.guard.as_deref() {
+        match guard.as_deref() {
             Some((outer, inner)) if outer.will_wake(waker) => Some(inner.clone()),
             _ => {
                 let inner = Waker::from(Arc::new(Contained(waker.clone())));
-                self.guard = Some(Box::new((waker.clone(), inner.clone())));
+                *guard = Some(Box::new((waker.clone(), inner.clone())));
                 Some(inner)
             }
         }
@@ -135,39 +160,49 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let awaiter = this.awaiter(cx.waker());
-        let Some(task) = this.task.as_mut() else {
+        let State::Joining { task, guard } = &mut this.state else {
             return Poll::Ready(Err(Error::InvalidState(
                 "the JoinHandle was polled after it returned",
             )));
         };
-        let poll = match &awaiter {
-            None => Pin::new(task).poll(cx),
-            Some(waker) => Pin::new(task).poll(&mut Context::from_waker(waker)),
+        let poll = match Self::awaiter(guard, cx.waker()) {
+            None => task.poll(cx),
+            Some(waker) => task.poll(&mut Context::from_waker(&waker)),
         };
-        match poll {
+        let output = match poll {
             Poll::Pending => {
-                wait::report(WaitFor::Task(this.info.id));
-                Poll::Pending
+                wait::report(WaitFor::Task(task.info().id));
+                return Poll::Pending;
             }
-            Poll::Ready(output) => {
-                this.task = None;
-                this.guard = None;
-                Poll::Ready(match output {
-                    Some(mut output) => output.take(),
-                    // Closed without an output: its runnable was dropped,
-                    // which only shutdown does.
-                    None => Err(Error::Cancelled(None)),
-                })
-            }
-        }
+            Poll::Ready(output) => output,
+        };
+        let info = task.info();
+        let joined = State::Joined {
+            id: info.id,
+            name: info.name().cloned().map(Box::new),
+        };
+        // Releases the task: its allocation is freed once its runnable and
+        // wakers are gone too.
+        drop(mem::replace(&mut this.state, joined));
+        Poll::Ready(match output {
+            Some(mut output) => output.take(),
+            // Closed without an output: its runnable was dropped, which only
+            // shutdown does.
+            None => Err(Error::Cancelled(None)),
+        })
     }
 }
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.detach();
+        if let State::Joining { .. } = self.state {
+            let joined = State::Joined {
+                id: self.id(),
+                name: None,
+            };
+            if let State::Joining { task, .. } = mem::replace(&mut self.state, joined) {
+                task.detach();
+            }
         }
     }
 }
@@ -199,8 +234,8 @@ impl<T: Send + 'static> From<JoinHandle<T>> for baton_protocol::JoinHandle<T> {
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
-            .field("id", &self.info.id)
-            .field("name", &self.info.name)
+            .field("id", &self.id())
+            .field("name", &self.name())
             .field("finished", &self.is_finished())
             .finish()
     }

@@ -112,11 +112,11 @@ pub(super) fn poll_checked<F: Future + ?Sized>(
     if poll.is_pending()
         && Arc::strong_count(&tracker) == 1
         && !tracker.woken.load(Ordering::Relaxed)
-        && !info.lost_reported.swap(true, Ordering::Relaxed)
+        && !info.mark_lost_reported()
     {
         super::future::report(&Error::custom(LostWaker {
             id: info.id,
-            name: info.name.clone(),
+            name: info.name().cloned(),
             location: info.location,
         }));
     }

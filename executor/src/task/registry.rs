@@ -2,17 +2,19 @@
 //! dumps reach tasks through.
 //!
 //! A task is *registered* from its creation until its future is dropped
-//! (finished, cancelled or panicked); the registry holds its record and a
-//! waker, so shutdown can wake every pending task and make it drop its
-//! future, and a dump can list what each one waits on. A task is *alive*
+//! (finished, cancelled or panicked); the registry holds a waker of it and,
+//! through that waker, its record ([`TaskRef`]), so shutdown can wake every
+//! pending task and make it drop its future, and a dump can list what each
+//! one waits on. A task is *alive*
 //! from its creation until its allocation is freed, which for a finished
 //! task is when its output has been taken or dropped.
 //!
 //! The registry is sharded by task id so that workers spawning and finishing
 //! tasks at once rarely meet on one lock.
 
+use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::time::Instant;
 
@@ -20,20 +22,17 @@ use baton_protocol::Error;
 use baton_protocol::task::TaskId;
 use slab::Slab;
 
-use super::{Dump, Meta, NO_SLOT, Runnable, TaskDump, TaskInfo};
+use super::info::NO_SLOT;
+use super::raw::TaskRef;
+use super::{Dump, Kind, Runnable, TaskDump, TaskInfo};
 
 /// One shard, alone on its cache lines so that two shards' locks never
 /// bounce one line between cores.
 #[repr(align(128))]
 struct Shard {
-    entries: Mutex<Slab<Entry>>,
+    entries: Mutex<Slab<TaskRef>>,
     /// Tasks of this shard created and not yet freed.
     alive: AtomicUsize,
-}
-
-struct Entry {
-    info: Meta,
-    waker: Waker,
 }
 
 /// The registry and task counters of one executor.
@@ -125,22 +124,28 @@ impl Tasks {
         if self.is_closed() {
             return Err(Error::Shutdown);
         }
-        let slot = entries.insert(Entry {
-            info: Arc::clone(info),
-            waker: runnable.waker(),
-        });
-        info.slot.store(slot, Ordering::Relaxed);
+        let entry = entries.vacant_entry();
+        // Slots are stored in 32 bits, which four billion live tasks of one
+        // shard would exhaust first.
+        let Ok(slot) = u32::try_from(entry.key()) else {
+            return Err(Error::Io(io::ErrorKind::OutOfMemory.into()));
+        };
+        if slot == NO_SLOT {
+            return Err(Error::Io(io::ErrorKind::OutOfMemory.into()));
+        }
+        entry.insert(TaskRef::new(runnable));
+        info.set_slot(slot);
         Ok(())
     }
 
     /// Takes a task whose future has been dropped out of the registry.
     pub(crate) fn remove(&self, info: &TaskInfo) {
-        let slot = info.slot.load(Ordering::Relaxed);
+        let slot = info.slot();
         if slot == NO_SLOT {
             return;
         }
-        let entry = lock(&self.shard(info.id).entries).try_remove(slot);
-        // The record and waker are released outside the lock.
+        let entry = lock(&self.shard(info.id).entries).try_remove(slot as usize);
+        // The waker is released outside the lock.
         drop(entry);
         if self.is_closed() {
             *lock(&self.removals.0) += 1;
@@ -150,11 +155,10 @@ impl Tasks {
 
     /// Wakes a registered task (for `abort`); a no-op once it left.
     pub(crate) fn wake(&self, info: &TaskInfo) {
-        let slot = info.slot.load(Ordering::Relaxed);
         let waker = lock(&self.shard(info.id).entries)
-            .get(slot)
-            .filter(|entry| std::ptr::eq(&*entry.info, info))
-            .map(|entry| entry.waker.clone());
+            .get(info.slot() as usize)
+            .filter(|entry| entry.is(info))
+            .map(|entry| entry.waker().clone());
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -176,8 +180,8 @@ impl Tasks {
             let wakers: Vec<Waker> = lock(&shard.entries)
                 .iter()
                 .map(|(_, entry)| {
-                    entry.info.cancelled.store(true, Ordering::Release);
-                    entry.waker.clone()
+                    entry.info().set_cancelled();
+                    entry.waker().clone()
                 })
                 .collect();
             wakers.into_iter().for_each(Waker::wake);
@@ -224,18 +228,18 @@ impl Tasks {
     /// Appends a snapshot of every registered task to `dump`.
     pub(crate) fn dump_into(&self, dump: &mut Dump) {
         for shard in self.shards.iter() {
-            let infos: Vec<Meta> = lock(&shard.entries)
-                .iter()
-                .map(|(_, entry)| Arc::clone(&entry.info))
-                .collect();
-            dump.tasks.extend(infos.iter().map(|info| TaskDump {
-                id: info.id,
-                name: info.name.clone(),
-                location: info.location,
-                state: info.state(),
-                waits_for: info.wait(),
-                blocking: info.kind == super::Kind::Blocking,
-                taken_at: dump.taken_at,
+            let entries = lock(&shard.entries);
+            dump.tasks.extend(entries.iter().map(|(_, entry)| {
+                let info = entry.info();
+                TaskDump {
+                    id: info.id,
+                    name: info.name().cloned(),
+                    location: info.location,
+                    state: info.state(),
+                    waits_for: info.wait(),
+                    blocking: info.kind() == Kind::Blocking,
+                    taken_at: dump.taken_at,
+                }
             }));
         }
     }

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::TaskId;
+use super::erased::{self, BoxErased};
 use crate::Error;
 use crate::wait::{self, WaitFor};
 
@@ -63,28 +64,63 @@ pub trait RawJoin<T>: Send {
 /// Structured code uses a [`TaskGroup`](crate::TaskGroup) instead.
 #[must_use = "dropping a JoinHandle detaches the task; call .detach() to say so"]
 pub struct JoinHandle<T> {
-    raw: Box<dyn RawJoin<T>>,
+    raw: Raw<T>,
+}
+
+/// What a [`JoinHandle`] joins through.
+enum Raw<T> {
+    /// An executor's handle for a task whose output is `T`.
+    Typed(Box<dyn RawJoin<T>>),
+    /// A task started with [`Spawn::spawn_erased`](super::Spawn::spawn_erased),
+    /// and how to take the `T` out of the box it returns.
+    Erased(Box<dyn RawJoin<BoxErased>>, fn(BoxErased) -> Option<T>),
 }
 
 impl<T> JoinHandle<T> {
     /// Wraps an executor's task. For executor authors.
     pub fn from_raw(raw: Box<dyn RawJoin<T>>) -> Self {
-        JoinHandle { raw }
+        JoinHandle {
+            raw: Raw::Typed(raw),
+        }
+    }
+
+    /// Wraps a task started with
+    /// [`Spawn::spawn_erased`](super::Spawn::spawn_erased) whose future's
+    /// output is `T`. For executor authors; [`spawn`](super::spawn) does it.
+    ///
+    /// Awaiting the handle gives `Err(Error::InvalidState(_))` if the
+    /// future's output is not a `T`, or was already taken.
+    pub fn from_erased(raw: Box<dyn RawJoin<BoxErased>>) -> Self
+    where
+        T: 'static,
+    {
+        JoinHandle {
+            raw: Raw::Erased(raw, erased::take::<T>),
+        }
     }
 
     /// The task's id, unique within its executor.
     pub fn id(&self) -> TaskId {
-        self.raw.id()
+        match &self.raw {
+            Raw::Typed(raw) => raw.id(),
+            Raw::Erased(raw, _) => raw.id(),
+        }
     }
 
     /// Whether the task has finished (returned, panicked or been cancelled).
     pub fn is_finished(&self) -> bool {
-        self.raw.is_finished()
+        match &self.raw {
+            Raw::Typed(raw) => raw.is_finished(),
+            Raw::Erased(raw, _) => raw.is_finished(),
+        }
     }
 
     /// Requests cancellation; see the type's documentation.
     pub fn abort(&mut self) {
-        self.raw.abort();
+        match &mut self.raw {
+            Raw::Typed(raw) => raw.abort(),
+            Raw::Erased(raw, _) => raw.abort(),
+        }
     }
 
     /// Lets the task run on unobserved (what dropping the handle also does).
@@ -97,7 +133,7 @@ impl<T> JoinHandle<T> {
     /// Returns the output if the task finished before the cancellation took
     /// effect, `None` otherwise (cancelled, or panicked).
     pub async fn cancel(mut self) -> Option<T> {
-        self.raw.abort();
+        self.abort();
         (&mut self).await.ok()
     }
 }
@@ -106,9 +142,18 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let poll = self.raw.poll_join(cx);
+        let poll = match &mut self.raw {
+            Raw::Typed(raw) => raw.poll_join(cx),
+            Raw::Erased(raw, take) => raw.poll_join(cx).map(|joined| {
+                joined.and_then(|future| {
+                    take(future).ok_or(Error::InvalidState(
+                        "the task's output was already taken, or is of another type",
+                    ))
+                })
+            }),
+        };
         if poll.is_pending() {
-            wait::report(WaitFor::Task(self.raw.id()));
+            wait::report(WaitFor::Task(self.id()));
         }
         poll
     }

@@ -3,7 +3,14 @@
 //! Library code calls [`spawn`] (or [`Builder`] to name the task); the
 //! executor entered on the thread runs it. Executors implement [`Spawn`] and
 //! [`RawJoin`]; everything else here is written once on top of them.
+//!
+//! A typed spawn crosses the object-safe [`Spawn`] trait as one box, an
+//! [`ErasedFuture`] that keeps its output inside itself; the executor gives
+//! the box back when the task ends and the [`JoinHandle`] takes the typed
+//! output out of it. So a portable spawn costs the box, the executor's task
+//! and the executor's boxed [`RawJoin`]: no output slot, no lock.
 
+mod erased;
 mod group;
 mod join;
 
@@ -12,9 +19,10 @@ use std::future::Future;
 use std::num::NonZeroU64;
 use std::panic::Location;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
+pub use erased::{BoxErased, ErasedFuture};
 pub use group::{GroupHandle, TaskGroup};
 pub use join::{JoinHandle, RawJoin};
 
@@ -74,19 +82,43 @@ impl SpawnOptions {
     }
 }
 
-/// A type-erased future, as [`Spawn::spawn_boxed`] takes it.
+/// A type-erased future with no output, as [`Spawn::spawn_boxed`] takes it.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// How portable code starts a task; implemented by every executor. Object
 /// safe: a [`Handle`] holds an `Arc<dyn Spawn>`.
 pub trait Spawn: Send + Sync {
-    /// Starts `future` as a new task.
+    /// Starts `future` as a new task; its join handle gives the same box
+    /// back, with the output inside, when the task ends.
+    ///
+    /// This is the one spawning method an executor implements: [`spawn`],
+    /// [`Builder`] and [`spawn_boxed`](Spawn::spawn_boxed) all come here.
     ///
     /// # Implementation notes
     ///
-    /// The returned handle follows [`JoinHandle`]'s semantics; the future is
-    /// dropped exactly once, by the executor, whether it completes, is
-    /// cancelled, or the runtime shuts down.
+    /// The task polls the future with [`ErasedFuture::poll_erased`] until it
+    /// returns `Ready`; its output is then the box itself, returned by the
+    /// handle's [`RawJoin::poll_join`] as `Ok(future)`. The returned handle
+    /// follows [`JoinHandle`]'s semantics (dropping it detaches; abort,
+    /// panics and shutdown as documented there); the future is dropped
+    /// exactly once, by the executor, whether it completes (its own
+    /// `poll_erased` drops the inner future; the box with the output is
+    /// dropped by the joiner, or by the executor if the handle was dropped),
+    /// is cancelled, or the runtime shuts down.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Shutdown`] once the executor has shut down; the future is
+    /// dropped before this returns.
+    fn spawn_erased(
+        &self,
+        future: BoxErased,
+        options: SpawnOptions,
+    ) -> Result<Box<dyn RawJoin<BoxErased>>, Error>;
+
+    /// Starts a boxed future with no output as a new task.
+    ///
+    /// Provided: it goes through [`spawn_erased`](Spawn::spawn_erased).
     ///
     /// # Errors
     ///
@@ -96,7 +128,10 @@ pub trait Spawn: Send + Sync {
         &self,
         future: BoxFuture,
         options: SpawnOptions,
-    ) -> Result<JoinHandle<()>, Error>;
+    ) -> Result<JoinHandle<()>, Error> {
+        self.spawn_erased(Box::pin(erased::Erase::new(future)), options)
+            .map(JoinHandle::from_erased)
+    }
 
     /// Tasks spawned and not yet dropped (running, queued or finished with a
     /// live output). Conformance teardown checks read it.
@@ -172,51 +207,10 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let slot = Arc::new(Mutex::new(None));
-        let filler = Arc::clone(&slot);
-        let erased = handle.spawner().spawn_boxed(
-            Box::pin(async move {
-                let output = future.await;
-                *filler.lock().unwrap_or_else(PoisonError::into_inner) = Some(output);
-            }),
-            self.options,
-        )?;
-        Ok(JoinHandle::from_raw(Box::new(Typed { erased, slot })))
-    }
-}
-
-/// Joins a type-erased task and takes its output from the slot its future
-/// filled: the portable path from [`Spawn::spawn_boxed`] to a typed handle.
-struct Typed<T> {
-    erased: JoinHandle<()>,
-    slot: Arc<Mutex<Option<T>>>,
-}
-
-impl<T: Send> RawJoin<T> for Typed<T> {
-    fn id(&self) -> TaskId {
-        self.erased.id()
-    }
-
-    fn is_finished(&self) -> bool {
-        self.erased.is_finished()
-    }
-
-    fn abort(&mut self) {
-        self.erased.abort();
-    }
-
-    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Error>> {
-        match Pin::new(&mut self.erased).poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Ready(Ok(())) => Poll::Ready(
-                self.slot
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .take()
-                    .ok_or(Error::InvalidState("the task's output was already taken")),
-            ),
-        }
+        let raw = handle
+            .spawner()
+            .spawn_erased(Box::pin(erased::Erase::new(future)), self.options)?;
+        Ok(JoinHandle::from_erased(raw))
     }
 }
 

@@ -19,8 +19,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use baton_protocol::task::{BoxFuture, SpawnOptions};
-use baton_protocol::{Error, Handle, JoinHandle, Reactor, Spawn, coop};
+use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions};
+use baton_protocol::{Error, Handle, Reactor, Spawn, coop};
 use baton_reactor_epoll::EpollReactor;
 
 /// How long one `block_on` may run before the test is declared hung: a
@@ -31,11 +31,11 @@ pub(crate) const HANG_GUARD: Duration = Duration::from_secs(20);
 struct NoSpawn;
 
 impl Spawn for NoSpawn {
-    fn spawn_boxed(
+    fn spawn_erased(
         &self,
-        _future: BoxFuture,
+        _future: BoxErased,
         _options: SpawnOptions,
-    ) -> Result<JoinHandle<()>, Error> {
+    ) -> Result<Box<dyn RawJoin<BoxErased>>, Error> {
         Err(Error::Unsupported(
             "the leaf-future test runtime runs one future",
         ))

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 
-use baton_protocol::task::{BoxFuture, RawJoin, SpawnOptions, TaskId};
-use baton_protocol::{Error, Handle, JoinHandle, Spawn};
+use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions, TaskId};
+use baton_protocol::{Error, Handle, Spawn};
 
 use super::InertReactor;
 
@@ -96,11 +96,11 @@ impl Shared {
 }
 
 impl Spawn for TestExecutor {
-    fn spawn_boxed(
+    fn spawn_erased(
         &self,
-        future: BoxFuture,
+        future: BoxErased,
         _options: SpawnOptions,
-    ) -> Result<JoinHandle<()>, Error> {
+    ) -> Result<Box<dyn RawJoin<BoxErased>>, Error> {
         let shared = &self.shared;
         if shared.closed.load(Ordering::SeqCst) {
             drop(future);
@@ -116,7 +116,7 @@ impl Spawn for TestExecutor {
             join: Mutex::new(JoinState::default()),
         });
         shared.push(Arc::clone(&task));
-        Ok(JoinHandle::from_raw(Box::new(TaskJoin(task))))
+        Ok(Box::new(TaskJoin(task)))
     }
 
     fn alive_tasks(&self) -> usize {
@@ -127,13 +127,13 @@ impl Spawn for TestExecutor {
 struct Task {
     id: TaskId,
     executor: Weak<Shared>,
-    future: Mutex<Option<BoxFuture>>,
+    future: Mutex<Option<BoxErased>>,
     join: Mutex<JoinState>,
 }
 
 #[derive(Default)]
 struct JoinState {
-    output: Option<Result<(), Error>>,
+    output: Option<Result<BoxErased, Error>>,
     finished: bool,
     taken: bool,
     aborted: bool,
@@ -152,7 +152,9 @@ impl Task {
             return;
         };
         let poll = panic::catch_unwind(AssertUnwindSafe(|| {
-            future.as_mut().poll(&mut Context::from_waker(&waker))
+            future
+                .as_mut()
+                .poll_erased(&mut Context::from_waker(&waker))
         }));
         let output = match poll {
             Ok(Poll::Pending) => return,
@@ -163,13 +165,19 @@ impl Task {
         self.finish_with(output);
     }
 
-    /// Drops the future (once) and publishes the outcome to the joiner.
+    /// Takes the future (once) and publishes the outcome to the joiner: the
+    /// future itself, holding its output, if it returned; else it is dropped.
     fn finish_with(&self, output: Result<(), Error>) {
-        let future = lock(&self.future).take();
-        if future.is_none() {
+        let Some(future) = lock(&self.future).take() else {
             return;
-        }
-        drop(future);
+        };
+        let output = match output {
+            Ok(()) => Ok(future),
+            Err(e) => {
+                drop(future);
+                Err(e)
+            }
+        };
         if let Some(executor) = self.executor.upgrade() {
             executor.alive.fetch_sub(1, Ordering::SeqCst);
         }
@@ -195,7 +203,7 @@ impl Wake for Task {
 
 struct TaskJoin(Arc<Task>);
 
-impl RawJoin<()> for TaskJoin {
+impl RawJoin<BoxErased> for TaskJoin {
     fn id(&self) -> TaskId {
         self.0.id
     }
@@ -216,7 +224,7 @@ impl RawJoin<()> for TaskJoin {
         }
     }
 
-    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<BoxErased, Error>> {
         let mut join = lock(&self.0.join);
         if join.taken {
             return Poll::Ready(Err(Error::InvalidState("the task was already joined")));

@@ -1,0 +1,292 @@
+//! One allocation per task: the crate's only `unsafe` code.
+//!
+//! A task's record ([`TaskInfo`]) is read by its future on every poll (the
+//! cancel flag, the state and wait report it writes, the registry slot it
+//! leaves), by its join handle, and by the registry (shutdown, `abort`,
+//! dumps). Shared through an `Arc`, it cost a second allocation per task
+//! (valgrind dhat, `baton-bench run baton-epoll-local spawn_inside`: 2
+//! allocations and 284 bytes per task, against 1 allocation once the record
+//! moved into the task). So the record is the async-task metadata, inside
+//! the task's own allocation, where async-task writes it before it creates
+//! the future and never moves it; it is dropped only when the allocation is
+//! freed, after the future (async-task's `destroy`).
+//!
+//! Three things need `unsafe` for that:
+//!
+//! - the future borrows the record: [`Builder::spawn_unchecked`] is the
+//!   async-task entry point that hands the future a reference to its
+//!   metadata ([`spawn`], and [`spawn_local`] for futures that are not
+//!   `Send`, whose thread is checked against their executor's);
+//! - the registry reaches the record of each registered task: a [`TaskRef`]
+//!   keeps the record's address next to a waker of the same task, which
+//!   keeps the allocation, and so the record, alive;
+//! - a join handle reaches the record too ([`TaskHandle`]): async-task's
+//!   `FallibleTask`, which join handles need (a plain `Task` panics when
+//!   polled after shutdown dropped its runnable), has no `metadata()`, so
+//!   the record's address is kept next to it.
+//!
+//! [`Builder::spawn_unchecked`]: async_task::Builder::spawn_unchecked
+
+#![allow(
+    unsafe_code,
+    reason = "a task's future and the registry borrow the record inside the task allocation; this module argues both"
+)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use async_task::{Builder, FallibleTask, ScheduleInfo, Task, WithInfo};
+
+use super::future::{Output, TaskFuture};
+use super::{Runnable, TaskInfo};
+
+/// Checks at compile time that the future handed to async-task is `Send`.
+fn send<F: Future + Send>(future: F) -> F {
+    future
+}
+
+/// Creates the task of a `Send` future.
+pub(super) fn spawn<F, S>(
+    builder: Builder<TaskInfo>,
+    future: F,
+    schedule: S,
+) -> (Runnable, Task<Output<F::Output>, TaskInfo>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
+{
+    let make = move |info| send(TaskFuture::new(future, info));
+    // SAFETY: `spawn_unchecked`'s four conditions hold. The future is `Send`
+    // (checked by `send`), so its runnable may be run and dropped anywhere.
+    // It borrows nothing but the metadata it is handed (`future` is
+    // `'static`), which async-task keeps in place until after the future is
+    // dropped. The schedule function is `Send + Sync + 'static`.
+    unsafe { builder.spawn_unchecked(make, WithInfo(schedule)) }
+}
+
+/// Creates the task of a future that is not `Send`, for a local executor,
+/// on its owner thread; the process aborts if that is not the current
+/// thread, or if the future is ever polled or dropped on another thread
+/// (see [`check_thread`]).
+pub(super) fn spawn_local<F, S>(
+    builder: Builder<TaskInfo>,
+    future: F,
+    schedule: S,
+) -> (Runnable, Task<Output<F::Output>, TaskInfo>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
+{
+    let make = move |info| {
+        check_thread(info);
+        TaskFuture::new(future, info)
+    };
+    // SAFETY: as in `spawn`, except that the future is not `Send`. Its
+    // record is marked local, and `check_thread` aborts the process unless
+    // the current thread is its executor's owner thread: when the future is
+    // created (here), and whenever `TaskFuture` is about to poll or drop it.
+    // So the future, and with it the runnable, is used and dropped only on
+    // the thread that created it: async-task's own `spawn_local` makes the
+    // same check, with the thread id stored in every task.
+    unsafe { builder.spawn_unchecked(make, WithInfo(schedule)) }
+}
+
+/// Aborts the process if the current thread may not poll or drop the
+/// future of the task of `info`: a local task's future, off its executor's
+/// owner thread. What makes [`spawn_local`] sound.
+#[inline]
+pub(super) fn check_thread(info: &TaskInfo) {
+    if info.is_local() && !info.core.is_owner_thread() {
+        // Neither touching the future nor leaking it (it is pinned inside
+        // the task) is sound here.
+        std::process::abort();
+    }
+}
+
+/// A registered task as the registry holds it: a waker, and the task's
+/// record.
+///
+/// # Invariant
+///
+/// `info` is the address of the metadata of the task that `waker` wakes.
+/// The waker holds a reference to that task, so its allocation is not
+/// freed, and the metadata (which async-task never moves and drops only
+/// when it frees the allocation) stays valid, for as long as this value
+/// lives.
+pub(crate) struct TaskRef {
+    waker: Waker,
+    info: NonNull<TaskInfo>,
+}
+
+// SAFETY: a `TaskRef` gives access to a `Waker` (`Send + Sync`) and to a
+// shared `&TaskInfo`; `TaskInfo` is `Sync`, so such references may be used
+// from any thread, and the invariant keeps them valid wherever the
+// `TaskRef` goes.
+unsafe impl Send for TaskRef {}
+// SAFETY: as for `Send`: only shared references are handed out.
+unsafe impl Sync for TaskRef {}
+
+impl TaskRef {
+    /// The registry's reference to the task of `runnable`.
+    pub(crate) fn new(runnable: &Runnable) -> TaskRef {
+        TaskRef {
+            waker: runnable.waker(),
+            info: NonNull::from(runnable.metadata()),
+        }
+    }
+
+    /// The task's record.
+    pub(crate) fn info(&self) -> &TaskInfo {
+        // SAFETY: per the invariant, the record is alive while `self` is, and
+        // it is only ever accessed through shared references.
+        unsafe { self.info.as_ref() }
+    }
+
+    /// A waker of the task.
+    pub(crate) fn waker(&self) -> &Waker {
+        &self.waker
+    }
+
+    /// Whether this is the registry's reference to the task of `info`.
+    pub(crate) fn is(&self, info: &TaskInfo) -> bool {
+        std::ptr::eq(self.info.as_ptr(), info)
+    }
+}
+
+/// A join handle's hold on its task: async-task's handle, and the task's
+/// record.
+///
+/// # Invariant
+///
+/// `info` is the address of the metadata of `task`'s task. `task` keeps
+/// that task's allocation, and so the metadata, alive for as long as this
+/// value lives; it is never replaced (no `&mut` to it is handed out).
+pub(crate) struct TaskHandle<T> {
+    task: FallibleTask<Output<T>, TaskInfo>,
+    info: NonNull<TaskInfo>,
+}
+
+// SAFETY: the fields are what a `FallibleTask<Output<T>, TaskInfo>` is
+// (`Send` when `T` is, async-task says) plus shared access to a `TaskInfo`,
+// which is `Sync`; the invariant keeps the record valid wherever this goes.
+unsafe impl<T: Send> Send for TaskHandle<T> {}
+// SAFETY: only `&TaskInfo` (`Sync`) and `&FallibleTask` (`Sync`: its
+// metadata is `Send + Sync`) are reachable through a shared reference.
+unsafe impl<T> Sync for TaskHandle<T> {}
+
+impl<T> TaskHandle<T> {
+    pub(crate) fn new(task: Task<Output<T>, TaskInfo>) -> TaskHandle<T> {
+        TaskHandle {
+            info: NonNull::from(task.metadata()),
+            task: task.fallible(),
+        }
+    }
+
+    /// The task's record.
+    pub(crate) fn info(&self) -> &TaskInfo {
+        // SAFETY: per the invariant, the record is alive while `self` is, and
+        // it is only ever accessed through shared references.
+        unsafe { self.info.as_ref() }
+    }
+
+    /// Polls for the task's output: `None` if its runnable was dropped
+    /// before it finished (shutdown).
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<Output<T>>> {
+        Pin::new(&mut self.task).poll(cx)
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Lets the task run on; its output is dropped when it finishes.
+    pub(crate) fn detach(self) {
+        self.task.detach();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::Arc;
+
+    use baton_protocol::task::SpawnOptions;
+
+    use super::super::{Core, Kind, Scheduler, Tasks};
+    use super::*;
+
+    struct Registry(Tasks);
+
+    impl Scheduler for Registry {
+        fn schedule_remote(&self, runnable: Runnable) {
+            drop(runnable);
+        }
+
+        fn tasks(&self) -> &Tasks {
+            &self.0
+        }
+    }
+
+    fn info(core: &Arc<Registry>) -> Builder<TaskInfo> {
+        let id = core.0.next_id();
+        core.0.task_created(id);
+        Builder::new().metadata(TaskInfo::new(
+            id,
+            SpawnOptions::here(),
+            Core::new(core),
+            Kind::Future,
+            false,
+            false,
+        ))
+    }
+
+    #[test]
+    fn one_allocation_holds_record_and_future() {
+        let core = Arc::new(Registry(Tasks::new(1)));
+        let (runnable, task) = spawn(info(&core), async { 5 }, |r, _| drop(r));
+        let reference = TaskRef::new(&runnable);
+        let handle = TaskHandle::new(task);
+        assert!(reference.is(runnable.metadata()));
+        assert!(reference.is(handle.info()));
+        assert_eq!(core.0.alive(), 1);
+        runnable.run();
+        assert!(handle.is_finished());
+        drop(handle);
+        // The registry's waker keeps the allocation, and the record, alive.
+        assert_eq!(core.0.alive(), 1);
+        assert_eq!(reference.info().id.get(), 1);
+        drop(reference);
+        assert_eq!(core.0.alive(), 0);
+    }
+
+    #[test]
+    fn core_is_its_scheduler() {
+        let a = Arc::new(Registry(Tasks::new(1)));
+        let b = Arc::new(Registry(Tasks::new(1)));
+        let core = Core::new(&a);
+        assert!(core.clone().is(&a));
+        assert!(!core.is(&b));
+        assert!(std::ptr::eq(core.tasks(), &a.0));
+    }
+
+    /// Every byte of the record and of the output is paid by every task: a
+    /// small task (its future, the record and async-task's header) fits in
+    /// 120 bytes, glibc's largest fast-bin chunk.
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn task_parts_stay_small() {
+        use std::mem::size_of;
+
+        use super::super::JoinHandle;
+        use super::super::future::Output;
+
+        assert_eq!(size_of::<TaskInfo>(), 48);
+        assert_eq!(size_of::<Output<()>>(), 16);
+        assert_eq!(size_of::<TaskRef>(), 24);
+        // Boxed by the protocol's handle: 24 bytes take a 32-byte chunk.
+        assert_eq!(size_of::<JoinHandle<()>>(), 24);
+    }
+}
