@@ -43,6 +43,21 @@
 //! crate's only `unsafe` code lets the future and the registry borrow that
 //! record; it lives in one module with its invariants written down.
 //!
+//! Checking it under miri (nightly only; CI does not need it): the module's
+//! own tests, and the integration tests on the epoll reactor (miri emulates
+//! epoll and eventfd, not the timerfd that `polling` uses). Tree Borrows and
+//! `ignore-leaks` because crossbeam-epoch, under the work-stealing deques,
+//! breaks Stacked Borrows and keeps its global garbage until the process
+//! exits; neither is in this crate. The tests that spawn thousands of tasks
+//! are skipped: under miri they outlast their hang guard.
+//!
+//! ```text
+//! cargo +nightly miri test -p baton-executor --lib
+//! MIRIFLAGS="-Zmiri-disable-isolation -Zmiri-tree-borrows -Zmiri-ignore-leaks" \
+//!   cargo +nightly miri test -p baton-executor \
+//!   --test spawn --test cancel --test panic --test local --test shutdown -- epoll --skip many
+//! ```
+//!
 //! # Examples
 //!
 //! ```
