@@ -12,11 +12,12 @@ mod timers;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use futures_channel::oneshot;
 use serde_json::{Map, Value};
 
-use crate::rt::{self, Kind};
+use crate::rt::{self, Kind, Rt};
 
 /// The figures of one measurement, by metric name.
 pub(crate) type Metrics = Map<String, Value>;
@@ -387,6 +388,27 @@ impl Countdown {
             done: Mutex::new(Some(tx)),
         };
         (Arc::new(countdown), rx)
+    }
+
+    /// Times a fan-out on `rt`: one task of the runtime calls `spawn_one`
+    /// `n` times, and each piece of work it starts ticks the countdown it
+    /// is given when done. Milliseconds until the last tick.
+    pub(crate) fn fan_out<R: Rt>(
+        rt: &R,
+        n: usize,
+        spawn_one: impl Fn(Arc<Countdown>) + Send + 'static,
+    ) -> f64 {
+        rt.block_on(async move {
+            let start = Instant::now();
+            let (countdown, done) = Countdown::new(n);
+            R::spawn(async move {
+                for _ in 0..n {
+                    spawn_one(Arc::clone(&countdown));
+                }
+            });
+            done.await.expect("the last task says so");
+            start.elapsed().as_secs_f64() * 1e3
+        })
     }
 
     /// One done.

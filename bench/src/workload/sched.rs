@@ -1,8 +1,5 @@
 //! `yield_many` and `ping_pong`: the scheduler's hot paths.
 
-use std::sync::Arc;
-use std::time::Instant;
-
 use futures_channel::oneshot;
 
 use super::Countdown;
@@ -20,22 +17,13 @@ impl Job for YieldMany {
 
     fn run<R: Rt>(self, rt: &R) -> f64 {
         let YieldMany { tasks, yields } = self;
-        rt.block_on(async move {
-            let start = Instant::now();
-            let (countdown, done) = Countdown::new(tasks);
+        Countdown::fan_out(rt, tasks, move |countdown| {
             R::spawn(async move {
-                for _ in 0..tasks {
-                    let countdown = Arc::clone(&countdown);
-                    R::spawn(async move {
-                        for _ in 0..yields {
-                            R::yield_now().await;
-                        }
-                        countdown.tick();
-                    });
+                for _ in 0..yields {
+                    R::yield_now().await;
                 }
+                countdown.tick();
             });
-            done.await.expect("the last task says so");
-            start.elapsed().as_secs_f64() * 1e3
         })
     }
 }
@@ -49,28 +37,18 @@ impl Job for PingPong {
     type Output = f64;
 
     fn run<R: Rt>(self, rt: &R) -> f64 {
-        let n = self.0;
-        rt.block_on(async move {
-            let start = Instant::now();
-            let (countdown, done) = Countdown::new(n);
+        Countdown::fan_out(rt, self.0, |countdown| {
             R::spawn(async move {
-                for _ in 0..n {
-                    let countdown = Arc::clone(&countdown);
-                    R::spawn(async move {
-                        let (tx1, rx1) = oneshot::channel::<()>();
-                        let (tx2, rx2) = oneshot::channel::<()>();
-                        R::spawn(async move {
-                            rx1.await.expect("a ping");
-                            let _ = tx2.send(());
-                        });
-                        let _ = tx1.send(());
-                        rx2.await.expect("a pong");
-                        countdown.tick();
-                    });
-                }
+                let (tx1, rx1) = oneshot::channel::<()>();
+                let (tx2, rx2) = oneshot::channel::<()>();
+                R::spawn(async move {
+                    rx1.await.expect("a ping");
+                    let _ = tx2.send(());
+                });
+                let _ = tx1.send(());
+                rx2.await.expect("a pong");
+                countdown.tick();
             });
-            done.await.expect("the last task says so");
-            start.elapsed().as_secs_f64() * 1e3
         })
     }
 }

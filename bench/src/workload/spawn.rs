@@ -21,22 +21,13 @@ impl Job for Inside {
 
     fn run<R: Rt>(self, rt: &R) -> f64 {
         let Inside { n, protocol } = self;
-        rt.block_on(async move {
-            let start = Instant::now();
-            let (countdown, done) = Countdown::new(n);
-            R::spawn(async move {
-                for _ in 0..n {
-                    let countdown = Arc::clone(&countdown);
-                    let task = async move { countdown.tick() };
-                    if protocol {
-                        R::spawn_protocol(task);
-                    } else {
-                        R::spawn(task);
-                    }
-                }
-            });
-            done.await.expect("the last task says so");
-            start.elapsed().as_secs_f64() * 1e3
+        Countdown::fan_out(rt, n, move |countdown| {
+            let task = async move { countdown.tick() };
+            if protocol {
+                R::spawn_protocol(task);
+            } else {
+                R::spawn(task);
+            }
         })
     }
 }
