@@ -3,21 +3,19 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use baton_protocol::net::{TcpListener, TcpStream};
-use baton_protocol::{Error, spawn, time::sleep};
-
-/// How long accepting pauses after a failure such as `EMFILE`, so that a
-/// process out of file descriptors does not spin on its listener.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+use baton_protocol::{Error, spawn};
 
 /// Accepts connections forever, running `serve(stream, peer)` as a task of
 /// its own for each (its `JoinHandle` is dropped: the task is detached).
 ///
 /// A failed `accept` (out of file descriptors, a connection aborted before
-/// it was accepted) is printed to standard error and accepting goes on
-/// after a short pause: one bad moment must not end the server.
+/// it was accepted) is printed to standard error and accepting goes on: one
+/// bad moment must not end the server. No pause is needed here: after
+/// `EMFILE` and the like the listener itself waits before it tries again
+/// ([`MIN_ACCEPT_BACKOFF`](baton_protocol::net::MIN_ACCEPT_BACKOFF)), so
+/// the loop does not spin while the process is out of file descriptors.
 ///
 /// # Errors
 ///
@@ -39,10 +37,7 @@ where
             }
             Err(e) => match Error::from(e) {
                 fatal @ (Error::Shutdown | Error::Closed | Error::NoRuntime) => return Err(fatal),
-                other => {
-                    eprintln!("warning: accept failed: {other}");
-                    sleep(ACCEPT_BACKOFF).await?;
-                }
+                other => eprintln!("warning: accept failed: {other}"),
             },
         }
     }

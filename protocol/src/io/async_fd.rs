@@ -132,6 +132,12 @@ impl<T> Async<T> {
         &mut self.io
     }
 
+    /// The reactor the handle is registered with: the listeners' accept
+    /// back-off takes its timer from it.
+    pub(crate) fn reactor(&self) -> &std::sync::Arc<dyn crate::Reactor> {
+        self.source.reactor()
+    }
+
     /// Deregisters the handle and gives it back, open and still in
     /// non-blocking mode.
     ///

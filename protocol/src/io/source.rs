@@ -44,6 +44,11 @@ impl Source {
         })
     }
 
+    /// The reactor the source is registered with.
+    pub(crate) fn reactor(&self) -> &Arc<dyn Reactor> {
+        &self.reactor
+    }
+
     /// Closes the source through the protocol: waiters wake with
     /// [`Error::Closed`], and so does every later operation.
     pub(crate) fn close(&self) -> io::Result<()> {

@@ -15,6 +15,12 @@
 //! `connect` returns `EINPROGRESS`, and the future waits for write readiness
 //! and reads `SO_ERROR`, so a closed port is `ConnectionRefused`, not a hang.
 //!
+//! Listeners back off by themselves after `accept` runs out of a resource
+//! (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`): the error is returned, and the
+//! next accept waits on a reactor timer first, so an accept loop does not
+//! spin while the process is out of file descriptors
+//! ([`MIN_ACCEPT_BACKOFF`] has the policy).
+//!
 //! # Examples
 //!
 //! An echo round trip on loopback:
@@ -37,6 +43,7 @@
 //! # Ok(()) }
 //! ```
 
+mod accept;
 mod connect;
 mod delegate;
 mod tcp_listener;
@@ -46,6 +53,7 @@ mod unix_datagram;
 mod unix_listener;
 mod unix_stream;
 
+pub use accept::{MAX_ACCEPT_BACKOFF, MIN_ACCEPT_BACKOFF};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
 pub use udp_socket::UdpSocket;

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use socket2::SockRef;
 
 use super::TcpStream;
+use super::accept::Backoff;
 use super::delegate::as_fd;
 use crate::io::Async;
 
@@ -30,6 +31,7 @@ use crate::io::Async;
 /// ```
 pub struct TcpListener {
     inner: Async<std::net::TcpListener>,
+    backoff: Backoff,
 }
 
 impl TcpListener {
@@ -52,6 +54,7 @@ impl TcpListener {
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener {
             inner: Async::new(listener)?,
+            backoff: Backoff::new(),
         })
     }
 
@@ -71,6 +74,12 @@ impl TcpListener {
     /// `accept`'s error (`EMFILE`, for example, after which the listener
     /// still works); [`Error::Closed`](crate::Error::Closed) or
     /// [`Error::Shutdown`](crate::Error::Shutdown) as `io::Error`s.
+    ///
+    /// After `EMFILE`, `ENFILE`, `ENOBUFS` or `ENOMEM` the listener pauses:
+    /// the next accept waits on a reactor timer, at least
+    /// [`MIN_ACCEPT_BACKOFF`](super::MIN_ACCEPT_BACKOFF), before it tries
+    /// again, so an accept loop needs no pause of its own and does not spin
+    /// while the process is out of file descriptors.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         poll_fn(|cx| self.poll_accept(cx)).await
     }
@@ -81,9 +90,11 @@ impl TcpListener {
     /// # Return value
     ///
     /// `Ready` with the accepted stream and its peer's address, or an error;
-    /// `Pending` with the waker stored in the reactor.
+    /// `Pending` with the waker stored in the reactor (as a waiter for
+    /// readiness, or for the end of a pause after an exhaustion error; see
+    /// [`accept`](TcpListener::accept)).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (socket, addr) = match self.inner.poll_read_with(cx, |listener, _| {
+        let (socket, addr) = match self.backoff.poll_accept(&self.inner, cx, |listener| {
             SockRef::from(listener).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
         }) {
             Poll::Ready(Ok(accepted)) => accepted,

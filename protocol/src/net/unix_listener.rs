@@ -8,6 +8,7 @@ use std::path::Path;
 use std::task::{Context, Poll};
 
 use super::UnixStream;
+use super::accept::Backoff;
 use super::delegate::as_fd;
 use crate::io::Async;
 
@@ -28,6 +29,7 @@ use crate::io::Async;
 /// ```
 pub struct UnixListener {
     inner: Async<std::os::unix::net::UnixListener>,
+    backoff: Backoff,
 }
 
 impl UnixListener {
@@ -50,6 +52,7 @@ impl UnixListener {
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         Ok(UnixListener {
             inner: Async::new(listener)?,
+            backoff: Backoff::new(),
         })
     }
 
@@ -64,7 +67,11 @@ impl UnixListener {
     /// # Errors
     ///
     /// `accept`'s error; [`Error::Closed`](crate::Error::Closed) or
-    /// [`Error::Shutdown`](crate::Error::Shutdown) as `io::Error`s.
+    /// [`Error::Shutdown`](crate::Error::Shutdown) as `io::Error`s. After
+    /// `EMFILE`, `ENFILE`, `ENOBUFS` or `ENOMEM` the next accept first waits
+    /// out a pause on a reactor timer, as
+    /// [`TcpListener::accept`](super::TcpListener::accept) does (policy:
+    /// [`MIN_ACCEPT_BACKOFF`](super::MIN_ACCEPT_BACKOFF)).
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         poll_fn(|cx| self.poll_accept(cx)).await
     }
@@ -74,11 +81,12 @@ impl UnixListener {
     /// # Return value
     ///
     /// `Ready` with the accepted stream and its peer's address, or an error;
-    /// `Pending` with the waker stored in the reactor.
+    /// `Pending` with the waker stored in the reactor (for readiness, or for
+    /// the end of a pause after an exhaustion error).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         match self
-            .inner
-            .poll_read_with(cx, |listener, _| listener.accept())
+            .backoff
+            .poll_accept(&self.inner, cx, |listener| listener.accept())
         {
             Poll::Ready(Ok((stream, addr))) => {
                 Poll::Ready(UnixStream::from_std(stream).map(|stream| (stream, addr)))

@@ -122,6 +122,20 @@ impl Sleep {
         sleep
     }
 
+    /// A sleep of `duration` on `reactor`'s clock, whatever runtime is
+    /// entered where it is polled: for leaf futures that own a source of
+    /// that reactor.
+    pub(crate) fn on(reactor: Arc<dyn Reactor>, duration: Duration) -> Sleep {
+        let mut sleep = Sleep {
+            reactor: None,
+            target: Target::After(duration),
+            timer: None,
+            elapsed: false,
+        };
+        sleep.bind(reactor);
+        sleep
+    }
+
     /// The deadline on the reactor's clock.
     ///
     /// # Return value
