@@ -1,4 +1,5 @@
-//! The listeners' accept path, with a back-off after resource exhaustion.
+//! The listeners' accept path, with a back-off after resource exhaustion,
+//! and their listen backlog.
 //!
 //! An `accept` that fails with `EMFILE`, `ENFILE`, `ENOBUFS` or `ENOMEM`
 //! leaves the connection queued, so the listener stays readable; a caller
@@ -53,6 +54,32 @@ pub const MIN_ACCEPT_BACKOFF: Duration = Duration::from_millis(1);
 /// The longest pause of a listener after repeated exhaustion errors; see
 /// [`MIN_ACCEPT_BACKOFF`].
 pub const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The listen backlog of [`TcpListener::bind`](super::TcpListener::bind)
+/// and [`UnixListener::bind`](super::UnixListener::bind): how many
+/// connections the kernel queues while the listener does not accept (as
+/// tokio and mio use; std's `TcpListener::bind` uses 128). Linux caps any
+/// backlog silently at `/proc/sys/net/core/somaxconn` (4096 by default since
+/// Linux 5.4).
+///
+/// # Examples
+///
+/// ```no_run
+/// use baton_protocol::net::{DEFAULT_BACKLOG, TcpListener};
+///
+/// # fn demo() -> std::io::Result<()> {
+/// // What `bind` does:
+/// let listener = TcpListener::bind_with_backlog(([127, 0, 0, 1], 0), DEFAULT_BACKLOG)?;
+/// # let _ = listener;
+/// # Ok(()) }
+/// ```
+pub const DEFAULT_BACKLOG: u32 = 1024;
+
+/// `backlog` as `listen(2)` takes it: larger values are capped by the
+/// kernel anyway.
+pub(crate) fn listen_backlog(backlog: u32) -> i32 {
+    i32::try_from(backlog).unwrap_or(i32::MAX)
+}
 
 /// Whether an `accept` error says the process or system ran out of a
 /// resource, leaving the connection queued.

@@ -53,7 +53,7 @@ mod unix_datagram;
 mod unix_listener;
 mod unix_stream;
 
-pub use accept::{MAX_ACCEPT_BACKOFF, MIN_ACCEPT_BACKOFF};
+pub use accept::{DEFAULT_BACKLOG, MAX_ACCEPT_BACKOFF, MIN_ACCEPT_BACKOFF};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
 pub use udp_socket::UdpSocket;

@@ -6,10 +6,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
-use socket2::SockRef;
+use socket2::{Domain, SockRef, Socket, Type};
 
+use super::DEFAULT_BACKLOG;
 use super::TcpStream;
-use super::accept::Backoff;
+use super::accept::{Backoff, listen_backlog};
 use super::delegate::as_fd;
 use crate::io::Async;
 
@@ -42,8 +43,49 @@ impl TcpListener {
     ///
     /// The OS's `bind`/`listen` error; outside a runtime, an `io::Error`
     /// carrying [`Error::NoRuntime`](crate::Error::NoRuntime).
+    ///
+    /// The listen backlog is [`DEFAULT_BACKLOG`] (std's `bind` uses 128);
+    /// [`bind_with_backlog`](TcpListener::bind_with_backlog) picks another.
     pub fn bind(addr: impl Into<SocketAddr>) -> io::Result<TcpListener> {
-        TcpListener::from_std(std::net::TcpListener::bind(addr.into())?)
+        TcpListener::bind_with_backlog(addr, DEFAULT_BACKLOG)
+    }
+
+    /// Binds a listener to `addr` like [`bind`](TcpListener::bind), with a
+    /// listen backlog of `backlog` connections: how many completed
+    /// connections the kernel queues while the listener does not accept.
+    /// A burst beyond it loses connection attempts (their SYNs are dropped
+    /// and retried a second or more later). Linux caps it silently at
+    /// `/proc/sys/net/core/somaxconn`.
+    ///
+    /// As std does, the socket gets `SO_REUSEADDR` (a restarted server can
+    /// bind its port while old connections linger in `TIME_WAIT`).
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](TcpListener::bind).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use baton_protocol::net::TcpListener;
+    ///
+    /// # async fn demo() -> std::io::Result<()> {
+    /// // A server that expects bursts of thousands of connects.
+    /// let listener = TcpListener::bind_with_backlog(([127, 0, 0, 1], 0), 4096)?;
+    /// let (stream, _peer) = listener.accept().await?;
+    /// # let _ = stream;
+    /// # Ok(()) }
+    /// ```
+    pub fn bind_with_backlog(addr: impl Into<SocketAddr>, backlog: u32) -> io::Result<TcpListener> {
+        let addr = addr.into();
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM.nonblocking(), None)?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(listen_backlog(backlog))?;
+        Ok(TcpListener {
+            inner: Async::new_nonblocking(std::net::TcpListener::from(socket))?,
+            backoff: Backoff::new(),
+        })
     }
 
     /// Wraps a standard listener, putting it in non-blocking mode.

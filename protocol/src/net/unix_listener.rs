@@ -8,7 +8,10 @@ use std::path::Path;
 use std::task::{Context, Poll};
 
 use super::UnixStream;
-use super::accept::Backoff;
+use socket2::{Domain, SockAddr, Socket, Type};
+
+use super::DEFAULT_BACKLOG;
+use super::accept::{Backoff, listen_backlog};
 use super::delegate::as_fd;
 use crate::io::Async;
 
@@ -40,8 +43,45 @@ impl UnixListener {
     ///
     /// `bind`'s error (`AddrInUse` if `path` exists); outside a runtime, an
     /// `io::Error` carrying [`Error::NoRuntime`](crate::Error::NoRuntime).
+    ///
+    /// The listen backlog is [`DEFAULT_BACKLOG`];
+    /// [`bind_with_backlog`](UnixListener::bind_with_backlog) picks another.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        UnixListener::from_std(std::os::unix::net::UnixListener::bind(path)?)
+        UnixListener::bind_with_backlog(path, DEFAULT_BACKLOG)
+    }
+
+    /// Binds a listener to `path` like [`bind`](UnixListener::bind), with a
+    /// listen backlog of `backlog` connections: how many connects the kernel
+    /// queues while the listener does not accept. A non-blocking connect
+    /// beyond it fails at once with `EAGAIN` (`WouldBlock`). Linux caps it
+    /// silently at `/proc/sys/net/core/somaxconn`.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](UnixListener::bind).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use baton_protocol::net::UnixListener;
+    ///
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let path = std::env::temp_dir().join("baton-backlog-example.sock");
+    /// let listener = UnixListener::bind_with_backlog(&path, 4096)?;
+    /// let (stream, _peer) = listener.accept().await?;
+    /// # let _ = stream;
+    /// # Ok(()) }
+    /// ```
+    pub fn bind_with_backlog(path: impl AsRef<Path>, backlog: u32) -> io::Result<UnixListener> {
+        let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking(), None)?;
+        socket.bind(&SockAddr::unix(path)?)?;
+        socket.listen(listen_backlog(backlog))?;
+        Ok(UnixListener {
+            inner: Async::new_nonblocking(std::os::unix::net::UnixListener::from(
+                std::os::fd::OwnedFd::from(socket),
+            ))?,
+            backoff: Backoff::new(),
+        })
     }
 
     /// Wraps a standard listener, putting it in non-blocking mode.
