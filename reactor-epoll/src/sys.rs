@@ -107,6 +107,8 @@ impl Os for Mio {
                         writable: event.is_writable() || write_closed,
                         hangup: event.is_error() || (read_closed && write_closed),
                         read_closed,
+                        // epoll forgets a closed file by itself.
+                        invalid: false,
                     },
                 )
             })

@@ -44,14 +44,21 @@
 //! | [`Direction::Write`](baton_protocol::Direction::Write) | `Event::writable`   | `EPOLLOUT \| EPOLLHUP \| EPOLLERR`            | `POLLOUT \| POLLWRBAND`                      |
 //! | both              | `Event::all`        | both of the above                           | both of the above                                |
 //! | disarmed          | `Event::none`       | `EPOLLONESHOT` alone                        | `0`                                              |
-//! | hang-up / error   | readable + writable | `EPOLLHUP`, `EPOLLERR`: **both** directions ready | `POLLHUP`, `POLLERR`, and `POLLNVAL` (an fd closed under the reactor): both ready |
+//! | hang-up / error   | readable + writable | `EPOLLHUP`, `EPOLLERR`: **both** directions ready | `POLLHUP`, `POLLERR`: both ready |
+//! | fd closed under the reactor | neither readable nor writable | (never reported: epoll forgets the file) | `POLLNVAL`: the source is closed, its waiters see `Error::Closed` |
 //!
 //! Only directions in the registration's interest are ever marked ready.
 //! A reader of a hung-up socket sees end of file, a writer `EPIPE` or the
 //! socket error. An fd closed without being deregistered (a breach of the
-//! contract) is forgotten silently by epoll; poll(2) reports `POLLNVAL` for
-//! it on every wait until it is deregistered, so its waiters wake (and meet
-//! `EBADF`) and parks do not block meanwhile.
+//! contract, Decision 7) is forgotten silently by epoll: its waiters wait
+//! until a timeout or cancel ends their wait. poll(2) reports `POLLNVAL`
+//! for it on every call, whatever it was asked for, so the first report
+//! closes the source: once `fstat` confirms the number no longer names the
+//! registered file, the fd leaves the poller (parks sleep again) and its
+//! waiters wake with
+//! [`Error::Closed`](baton_protocol::Error::Closed), as after
+//! [`close`](baton_protocol::Reactor::close); the key stays until it is
+//! deregistered.
 //!
 //! # Mode: oneshot, chosen by measurement
 //!

@@ -187,11 +187,15 @@ impl Os for Polling {
     fn events(events: &Events) -> impl Iterator<Item = (SourceKey, Readiness)> + '_ {
         events.iter().map(|ev| {
             // polling counts HUP and ERR as both readable and writable. An
-            // event with neither is poll(2)'s POLLNVAL: the fd was closed
-            // under the reactor; report a hang-up so the waiters meet EBADF
-            // themselves.
-            let hangup =
-                ev.is_interrupt() || ev.is_err() == Some(true) || !(ev.readable || ev.writable);
+            // event with neither is poll(2)'s POLLNVAL (polling reports
+            // every non-empty `revents`, and POLLNVAL is in neither of its
+            // masks): the fd was closed under the reactor, and poll(2) will
+            // say so on every wait, whatever it is asked for. Flagged
+            // `invalid`, the table checks with `is_registered` (fstat) that
+            // the number no longer names the file, takes it out of the
+            // poller and closes the source; otherwise a hang-up.
+            let invalid = !(ev.readable || ev.writable);
+            let hangup = ev.is_interrupt() || ev.is_err() == Some(true) || invalid;
             (
                 // Lossless: keys are 64 bits.
                 SourceKey::from_raw(ev.key as u64),
@@ -203,6 +207,7 @@ impl Os for Polling {
                     // oneshot mode every clear re-arms, and the OS reports a
                     // pending end of stream again.
                     read_closed: false,
+                    invalid,
                 },
             )
         })

@@ -97,6 +97,15 @@ pub struct Readiness {
     /// The peer will send nothing more (`EPOLLRDHUP`): end of stream is
     /// readable from now on. Pollers that cannot tell leave it `false`.
     pub read_closed: bool,
+    /// The poller says the fd is not open (poll(2)'s `POLLNVAL`): its owner
+    /// closed it without deregistering (Decision 7). poll(2) reports that on
+    /// every wait, whatever it is asked for, so [`Sources::dispatch`] takes
+    /// the fd out of the poller, once [`Registrar::is_registered`] confirms
+    /// it no longer names the registered file, and closes the source: its
+    /// waiters wake and meet [`Error::Closed`], as after
+    /// [`Sources::close`]. Pollers that forget closed fds by themselves
+    /// (epoll) leave it `false`.
+    pub invalid: bool,
 }
 
 /// A set of directions: bit 0 read, bit 1 write.
@@ -690,7 +699,10 @@ impl<R: Registrar> Sources<R> {
     ///
     /// Readable (or hang-up) makes the read direction ready, writable (or
     /// hang-up) the write direction, each only if it is in the interest; in
-    /// [`Mode::Oneshot`] the directions still wanted are re-armed.
+    /// [`Mode::Oneshot`] the directions still wanted are re-armed. An
+    /// [`invalid`](Readiness::invalid) fd the registrar confirms gone
+    /// closes the source instead (its waiters see [`Error::Closed`]); one it
+    /// does not confirm counts as a hang-up.
     ///
     /// # Return value
     ///
@@ -706,6 +718,19 @@ impl<R: Registrar> Sources<R> {
         let mut slot = lock(slot);
         if !slot.matches(generation) || slot.closed {
             return false;
+        }
+        if event.invalid && slot.in_poller {
+            let interest = slot.interest.to_interest().unwrap_or(Interest::BOTH);
+            if !self.registrar.is_registered(slot.fd, key, interest) {
+                // As `close`: the poller would report the dead fd on every
+                // wait, and no operation on it can succeed any more.
+                slot.closed = true;
+                slot.in_poller = false;
+                slot.drain_all(wakers);
+                let _ = self.registrar.delete(slot.fd);
+                lock(&self.alloc).fds.remove(&slot.fd);
+                return true;
+            }
         }
         let mut ready = Dirs::NONE;
         if event.readable || event.hangup {
@@ -866,13 +891,65 @@ mod tests {
         writable: false,
         hangup: false,
         read_closed: false,
+        invalid: false,
     };
     const WRITE: Readiness = Readiness {
         readable: false,
         writable: true,
         hangup: false,
         read_closed: false,
+        invalid: false,
     };
+
+    #[test]
+    fn invalid_fd_leaves_the_poller_and_closes_the_source() {
+        let s = Sources::new(Fake::default(), Mode::Oneshot);
+        let key = s.register(6, Interest::READ).unwrap();
+        let (count, w) = counter();
+        assert!(poll(&s, key, Direction::Read, &w).is_pending());
+        s.registrar().take();
+        let nval = Readiness {
+            hangup: true,
+            invalid: true,
+            ..Readiness::default()
+        };
+        let mut wakers = Vec::new();
+        assert!(s.dispatch(key, nval, &mut wakers));
+        wake_all(wakers);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(s.registrar().take(), ["probe 6", "delete 6"]);
+        assert!(matches!(
+            poll(&s, key, Direction::Read, &w),
+            Poll::Ready(Err(Error::Closed))
+        ));
+        // A report still queued is dropped; deregistering deletes nothing
+        // twice, and the number is free for a new file.
+        let mut wakers = Vec::new();
+        assert!(!s.dispatch(key, nval, &mut wakers));
+        s.deregister(key).unwrap();
+        assert!(s.registrar().take().is_empty());
+        s.register(6, Interest::READ).unwrap();
+    }
+
+    #[test]
+    fn invalid_report_for_a_live_fd_is_a_hangup() {
+        let s = Sources::new(Fake::default(), Mode::Oneshot);
+        s.registrar().alive.store(true, Ordering::SeqCst);
+        let key = s.register(6, Interest::READ).unwrap();
+        let (_, w) = counter();
+        let nval = Readiness {
+            hangup: true,
+            invalid: true,
+            ..Readiness::default()
+        };
+        let mut wakers = Vec::new();
+        assert!(s.dispatch(key, nval, &mut wakers));
+        assert!(matches!(
+            poll(&s, key, Direction::Read, &w),
+            Poll::Ready(Ok(_))
+        ));
+        s.deregister(key).unwrap();
+    }
 
     #[test]
     fn stale_event_after_deregister_and_reuse_is_dropped() {
