@@ -84,7 +84,10 @@ mod tests {
         // Not a timing assertion: only that the reading works and moves
         // forward (it never goes back, whatever the machine does).
         let mark = Stolen::mark();
-        assert!(mark.0.is_some(), "/proc/self/task/*/schedstat is unreadable");
+        assert!(
+            mark.0.is_some(),
+            "/proc/self/task/*/schedstat is unreadable"
+        );
         let first = mark.since();
         assert!(mark.since() >= first);
     }
