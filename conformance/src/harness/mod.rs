@@ -22,7 +22,7 @@ use self::parent::Job;
 use self::protocol::{ENV_CASES, ENV_PAIR, ENV_QUERY, ENV_SEED};
 pub use self::report::{Cell, Column, Report, Status, Totals};
 use crate::case::Case;
-use crate::registry;
+use crate::registry::{self, CaseError};
 use crate::spec::{ExecutorSpec, Need, Pair, ReactorSpec};
 
 /// How many catching cases a mutant run looks for before it stops.
@@ -98,6 +98,39 @@ impl Suite {
         self
     }
 
+    /// Adds a case of your own after the built-in ones: it runs on every
+    /// pair under the same harness as they do (child process, watchdog,
+    /// teardown checks, matrix report), and `--filter` selects it by id.
+    ///
+    /// The program that runs the suite is also its child processes, so add
+    /// the same cases to the suite whatever the environment: build the
+    /// suite, then call [`main`](Suite::main).
+    ///
+    /// # Errors
+    ///
+    /// [`CaseError::Duplicate`] if the suite already has a case with this id
+    /// (built in, or added before); [`CaseError::Malformed`] if the id is not
+    /// `category.name` in lowercase ASCII, digits and `_`.
+    ///
+    /// # Examples
+    ///
+    /// See the [crate documentation](crate#adding-cases-of-your-own).
+    pub fn case(mut self, case: Case) -> Result<Self, CaseError> {
+        registry::check_new(&self.cases, &case)?;
+        self.cases.push(case);
+        Ok(self)
+    }
+
+    /// Adds several cases of your own, as [`case`](Suite::case) does each.
+    ///
+    /// # Errors
+    ///
+    /// The first case refused, as [`case`](Suite::case) says; no case after
+    /// it is added, and the suite is dropped.
+    pub fn with_cases(self, cases: impl IntoIterator<Item = Case>) -> Result<Self, CaseError> {
+        cases.into_iter().try_fold(self, Suite::case)
+    }
+
     /// Adds a mutant: a broken backend the suite must catch, run only with
     /// `--mutants`.
     pub fn mutant(
@@ -115,7 +148,7 @@ impl Suite {
         self
     }
 
-    /// Every registered case, in report order.
+    /// Every case, built in and added, in report order.
     pub fn cases(&self) -> &[Case] {
         &self.cases
     }
