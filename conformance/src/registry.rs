@@ -25,12 +25,13 @@ pub enum CaseError {
 /// On a duplicate or malformed id: a bug in the suite itself, caught by this
 /// crate's own tests before any release.
 pub(crate) fn all() -> Vec<Case> {
-    let groups: [&[Case]; 9] = [
+    let groups: [&[Case]; 10] = [
         cases::io::CASES,
         cases::rearm::CASES,
         cases::time::CASES,
         cases::wake::CASES,
         cases::task::CASES,
+        cases::detached::CASES,
         cases::promise::CASES,
         cases::fair::CASES,
         cases::shut::CASES,
@@ -149,6 +150,9 @@ mod tests {
         "task.group_error_cancels_siblings",
         "task.group_waits_and_closes",
         "task.current_handle",
+        "task.detached_waits_on_timer",
+        "task.detached_waits_on_socket",
+        "task.detached_waits_on_promise",
         "promise.pending_then_result",
         "promise.set_error",
         "promise.cancel",
