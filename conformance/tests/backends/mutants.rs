@@ -331,16 +331,30 @@ impl Executor for LeakyShutdown {
 struct WeakWakers {
     local: Local,
     handle: Handle,
+    spawner: Arc<WeakSpawn>,
 }
 
 impl WeakWakers {
     fn new(reactor: Arc<dyn Reactor>) -> Result<WeakWakers, Error> {
         let local = local(Arc::clone(&reactor), None)?;
-        let spawner = Arc::new(WeakSpawn(Arc::clone(local.handle().spawner())));
+        let spawner = Arc::new(WeakSpawn {
+            inner: Arc::clone(local.handle().spawner()),
+            handle: Mutex::new(None),
+        });
+        let handle = Handle::new(reactor, Arc::clone(&spawner) as Arc<dyn Spawn>);
+        *lock(&spawner.handle) = Some(handle.clone());
         Ok(WeakWakers {
             local,
-            handle: Handle::new(reactor, spawner),
+            handle,
+            spawner,
         })
+    }
+}
+
+impl Drop for WeakWakers {
+    fn drop(&mut self) {
+        // The spawner's handle holds the spawner: break the cycle.
+        lock(&self.spawner.handle).take();
     }
 }
 
@@ -376,7 +390,12 @@ impl<F: Future + ?Sized> Future for Entered<F> {
 }
 
 /// Spawns on the local executor, each future inside a [`WeakTask`].
-struct WeakSpawn(Arc<dyn Spawn>);
+struct WeakSpawn {
+    inner: Arc<dyn Spawn>,
+    /// The mutant's handle, for its tasks to enter (`None` once the
+    /// executor is dropped).
+    handle: Mutex<Option<Handle>>,
+}
 
 impl Spawn for WeakSpawn {
     fn spawn_erased(
@@ -393,14 +412,14 @@ impl Spawn for WeakSpawn {
         let task = WeakTask {
             future: Some(future),
             slot: Arc::downgrade(&slot),
-            handle: Handle::try_current(),
+            handle: lock(&self.handle).clone(),
         };
-        let inner = self.0.spawn_erased(Box::pin(task), options)?;
+        let inner = self.inner.spawn_erased(Box::pin(task), options)?;
         Ok(Box::new(StrongJoin { inner, _slot: slot }))
     }
 
     fn alive_tasks(&self) -> usize {
-        self.0.alive_tasks()
+        self.inner.alive_tasks()
     }
 }
 
@@ -472,6 +491,20 @@ impl ErasedFuture for WeakTask {
         match self.get_mut().future.as_mut() {
             Some(future) => future.as_mut().take_output(slot),
             None => false,
+        }
+    }
+}
+
+impl Drop for WeakTask {
+    fn drop(&mut self) {
+        // A task dropped while queued (cancelled, or at shutdown) leaves the
+        // run queue: drop the queue's reference. The future goes first: its
+        // destructor may wake the task (a deregistered source wakes its
+        // waiters), queueing it again.
+        self.future = None;
+        if let Some(slot) = self.slot.upgrade() {
+            let queued = lock(&slot.queued).take();
+            drop(queued);
         }
     }
 }
