@@ -96,7 +96,36 @@ fn main() -> ExitCode {
             .any(|(id, summary)| id == "extra.sleeps" && summary == "an added case that passes")
     );
     println!("extra cases: {}", report.summary_line());
+    check_seed_sweep(&suite);
     ExitCode::SUCCESS
+}
+
+/// `--seeds`: only the fault-injecting rows run, once per seed, and a
+/// failure names every seed it failed under.
+fn check_seed_sweep(suite: &Suite) {
+    let report = suite.run(&Options {
+        executors: vec!["local".into()],
+        filters: vec!["extra.fails".into()],
+        seed: Some(11),
+        seeds: 2,
+        ..Options::default()
+    });
+    assert_eq!(report.seeds.len(), 2);
+    assert_eq!(report.seeds[0], 11, "the run's seed comes first");
+    assert!(!report.columns.is_empty());
+    for column in &report.columns {
+        assert!(column.reactor.starts_with("chaos("), "{}", column.pair);
+        let message = match &report.cell("extra.fails", &column.pair).map(|c| &c.status) {
+            Some(Status::Fail(message)) => message.clone(),
+            other => panic!("extra.fails should fail on {}: {other:?}", column.pair),
+        };
+        for seed in &report.seeds {
+            assert!(
+                message.contains(&format!("BATON_SEED={seed}: ")),
+                "{seed} missing from {message}"
+            );
+        }
+    }
 }
 
 /// Duplicate ids, built in or added, and malformed ids are refused by name.
