@@ -135,7 +135,7 @@ fn check_refusals() {
         .and_then(|s| s.case(Case::new("extra.once", &[], fails)));
     assert_eq!(twice.err(), Some(CaseError::Duplicate("extra.once")));
     let built_in = Suite::new().case(Case::new("io.writable_initially", &[], sleeps));
-    let error = built_in.err().expect("a built-in id is taken");
+    let error = built_in.expect_err("a built-in id is taken");
     assert_eq!(error, CaseError::Duplicate("io.writable_initially"));
     assert!(
         error.to_string().contains("io.writable_initially"),
