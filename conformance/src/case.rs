@@ -66,6 +66,54 @@ impl Case {
     /// The watchdog of a case that does not say otherwise.
     pub const DEFAULT_WATCHDOG: Duration = Duration::from_secs(20);
 
+    /// A case of your own, to add to the suite with
+    /// [`Suite::case`](crate::Suite::case): `id` is `category.name`
+    /// (lowercase ASCII, digits and `_`), `needs` what a pair must provide to
+    /// run it, `body` the check. It has no summary and the
+    /// [default watchdog](Case::DEFAULT_WATCHDOG) until you give them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use baton_conformance::{Case, Ctx, Need, Outcome, ensure};
+    /// use baton_protocol::time::sleep;
+    ///
+    /// fn ticks(ctx: &Ctx) -> Outcome {
+    ///     let reactor = ctx.runtime()?.handle().reactor().clone();
+    ///     let before = reactor.now();
+    ///     ctx.block_on(sleep(Duration::from_millis(2)))??;
+    ///     ensure!(reactor.now() >= before + Duration::from_millis(2));
+    ///     Ok(())
+    /// }
+    ///
+    /// const TICKS: Case = Case::new("mine.ticks", &[Need::WallClock], ticks)
+    ///     .with_summary("my reactor's clock ticks")
+    ///     .with_watchdog(Duration::from_secs(5));
+    /// assert_eq!(TICKS.category(), "mine");
+    /// ```
+    pub const fn new(id: &'static str, needs: &'static [Need], body: fn(&Ctx) -> Outcome) -> Case {
+        Case {
+            id,
+            summary: "",
+            needs,
+            watchdog: Case::DEFAULT_WATCHDOG,
+            body,
+        }
+    }
+
+    /// The case with this one-line summary, shown by `--list` and in reports.
+    pub const fn with_summary(mut self, summary: &'static str) -> Case {
+        self.summary = summary;
+        self
+    }
+
+    /// The case with this watchdog: past it, the case counts as hung.
+    pub const fn with_watchdog(mut self, watchdog: Duration) -> Case {
+        self.watchdog = watchdog;
+        self
+    }
+
     /// The category: the id up to its first dot.
     pub fn category(&self) -> &'static str {
         self.id.split_once('.').map_or(self.id, |(c, _)| c)

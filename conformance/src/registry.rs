@@ -5,6 +5,19 @@ use std::collections::HashSet;
 use crate::case::Case;
 use crate::cases;
 
+/// Why [`Suite::case`](crate::Suite::case) refused a case.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaseError {
+    /// A case with this id is already in the suite (built in, or added
+    /// before): ids name cells in reports and must be unique. Rename yours.
+    #[error("duplicate case id {0:?}: the suite already has a case with this id")]
+    Duplicate(&'static str),
+    /// The id is not `category.name` in lowercase ASCII, digits and `_`.
+    #[error("malformed case id {0:?}: ids are `category.name`, lowercase ASCII, digits and `_`")]
+    Malformed(&'static str),
+}
+
 /// Every case, category by category in CONFORMANCE.md's order.
 ///
 /// # Panics
@@ -12,12 +25,13 @@ use crate::cases;
 /// On a duplicate or malformed id: a bug in the suite itself, caught by this
 /// crate's own tests before any release.
 pub(crate) fn all() -> Vec<Case> {
-    let groups: [&[Case]; 9] = [
+    let groups: [&[Case]; 10] = [
         cases::io::CASES,
         cases::rearm::CASES,
         cases::time::CASES,
         cases::wake::CASES,
         cases::task::CASES,
+        cases::detached::CASES,
         cases::promise::CASES,
         cases::fair::CASES,
         cases::shut::CASES,
@@ -31,25 +45,39 @@ pub(crate) fn all() -> Vec<Case> {
 }
 
 /// Ids must be unique, `category.name`, lowercase with underscores.
-fn check(cases: &[Case]) -> Result<(), String> {
+fn check(cases: &[Case]) -> Result<(), CaseError> {
     let mut seen = HashSet::new();
     for case in cases {
-        let well_formed = case.id.split_once('.').is_some_and(|(cat, name)| {
-            !cat.is_empty()
-                && !name.is_empty()
-                && case
-                    .id
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
-        });
-        if !well_formed {
-            return Err(format!("malformed case id {:?}", case.id));
-        }
+        check_id(case.id)?;
         if !seen.insert(case.id) {
-            return Err(format!("duplicate case id {:?}", case.id));
+            return Err(CaseError::Duplicate(case.id));
         }
     }
     Ok(())
+}
+
+/// `case` may join `cases`: its id is well formed and not taken.
+pub(crate) fn check_new(cases: &[Case], case: &Case) -> Result<(), CaseError> {
+    check_id(case.id)?;
+    if cases.iter().any(|c| c.id == case.id) {
+        return Err(CaseError::Duplicate(case.id));
+    }
+    Ok(())
+}
+
+fn check_id(id: &'static str) -> Result<(), CaseError> {
+    let well_formed = id.split_once('.').is_some_and(|(cat, name)| {
+        !cat.is_empty()
+            && !name.is_empty()
+            && id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+    });
+    if well_formed {
+        Ok(())
+    } else {
+        Err(CaseError::Malformed(id))
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +150,9 @@ mod tests {
         "task.group_error_cancels_siblings",
         "task.group_waits_and_closes",
         "task.current_handle",
+        "task.detached_waits_on_timer",
+        "task.detached_waits_on_socket",
+        "task.detached_waits_on_promise",
         "promise.pending_then_result",
         "promise.set_error",
         "promise.cancel",
@@ -168,8 +199,10 @@ mod tests {
     #[test]
     fn duplicates_and_bad_ids_are_rejected() {
         let a = crate::case::case!("io.same", "a", [], nothing);
-        assert!(check(&[a, a]).unwrap_err().contains("duplicate"));
+        assert_eq!(check(&[a, a]), Err(CaseError::Duplicate("io.same")));
         let bad: Case = crate::case::case!("NoDot", "b", [], nothing);
-        assert!(check(&[bad]).unwrap_err().contains("malformed"));
+        assert_eq!(check(&[bad]), Err(CaseError::Malformed("NoDot")));
+        assert_eq!(check_new(&[a], &a), Err(CaseError::Duplicate("io.same")));
+        assert_eq!(check_new(&[a], &bad), Err(CaseError::Malformed("NoDot")));
     }
 }

@@ -2,7 +2,7 @@
 
 mod util;
 
-use std::future::Future;
+use std::future::{Future, pending};
 use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -12,7 +12,7 @@ use std::time::Duration;
 use baton_executor::{LostWaker, TaskState};
 use baton_protocol::io::Async;
 use baton_protocol::task::{SpawnOptions, yield_now};
-use baton_protocol::time::sleep;
+use baton_protocol::time::{interval, sleep, timeout};
 use baton_protocol::{Error, Promise};
 use util::{Case, Options};
 
@@ -21,6 +21,7 @@ matrix!(
     dump_shows_what_tasks_wait_on,
     lost_waker_reported,
     lost_waker_check_quiet_on_legit_waits,
+    never_ending_timers_wait_for_ever,
 );
 
 fn metrics_count_what_happened(case: Case) {
@@ -209,4 +210,62 @@ fn lost_waker_check_quiet_on_legit_waits(case: Case) {
         "{:?}",
         errors.lock().unwrap()
     );
+}
+
+/// A timer that can never fire is a wait, not a lost waker: the check
+/// stays quiet and the dump says "waits for ever". `sleep(Duration::MAX)` is
+/// the protocol's never-ending sleep; the others have deadlines beyond the
+/// clock's range (the last instant it can hold), so no reactor timer is
+/// ever inserted for them and no waker is stored.
+fn never_ending_timers_wait_for_ever(case: Case) {
+    let ex = case.ex_with(Options {
+        lost_waker_check: Some(true),
+        ..Options::default()
+    });
+    let errors = collect_errors(&ex);
+    let spawned = [
+        ex.spawn(async { sleep(Duration::MAX).await }).unwrap(),
+        ex.spawn(async { sleep(Duration::from_secs(u64::MAX)).await })
+            .unwrap(),
+        ex.spawn(async {
+            let mut ticks = interval(Duration::MAX)?;
+            ticks.tick().await?;
+            ticks.tick().await?;
+            Ok::<(), Error>(())
+        })
+        .unwrap(),
+        ex.spawn(async { timeout(Duration::MAX, pending::<()>()).await })
+            .unwrap(),
+    ];
+    let ids: Vec<_> = spawned.iter().map(|h| h.id()).collect();
+    ex.block_on(async {
+        // The check runs on the poll that returns Pending: once the dump
+        // shows every task waiting with a report, each had that poll.
+        while !ex
+            .dump()
+            .tasks
+            .iter()
+            .filter(|t| ids.contains(&t.id))
+            .all(|t| t.state == TaskState::Waiting && t.waits_for.is_some())
+        {
+            yield_now().await;
+        }
+    })
+    .unwrap();
+    let lost = errors.lock().unwrap().clone();
+    let dump = ex.dump();
+    let lines: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let task = dump.tasks.iter().find(|t| t.id == *id).expect("alive");
+            task.to_string()
+        })
+        .collect();
+    assert!(lost.is_empty(), "reported lost: {lost:?}");
+    for line in &lines {
+        assert!(line.contains("waits for ever"), "{line}");
+    }
+    for mut handle in spawned {
+        handle.abort();
+    }
 }

@@ -43,6 +43,16 @@ pub enum WaitFor {
     Task(TaskId),
     /// Something the application named.
     Label(&'static str),
+    /// Nothing that can ever happen: a timer that can never fire, such as
+    /// `sleep(Duration::MAX)` or any deadline beyond the clock's range. The
+    /// string says which. It reads "ever (a deadline beyond the clock's
+    /// range)", so a task dump says the task "waits for ever".
+    ///
+    /// Such a wait keeps no waker, and needs none: nothing would ever use
+    /// it. Only cancellation, or another branch of a combinator, ends it.
+    /// The executor's lost-waker check takes this report as the answer to
+    /// "why was no waker kept" and stays quiet.
+    Forever(&'static str),
 }
 
 impl fmt::Display for WaitFor {
@@ -56,6 +66,7 @@ impl fmt::Display for WaitFor {
             WaitFor::Promise(id) => write!(f, "promise {id}"),
             WaitFor::Task(id) => write!(f, "{id} to finish"),
             WaitFor::Label(label) => f.write_str(label),
+            WaitFor::Forever(what) => write!(f, "ever ({what})"),
         }
     }
 }
@@ -110,6 +121,13 @@ thread_local! {
 #[inline]
 pub fn report(wait: WaitFor) {
     let _ = SLOT.try_with(|s| s.set(Some(wait)));
+}
+
+/// The last report of the current poll, left in place: the lost-waker check
+/// reads it before the executor [`take`]s it.
+#[inline]
+pub fn peek() -> Option<WaitFor> {
+    SLOT.try_with(Cell::get).ok().flatten()
 }
 
 /// Takes the last report of the current poll, leaving the slot empty.

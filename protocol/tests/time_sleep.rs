@@ -191,6 +191,20 @@ fn pending_sleep_reports_its_deadline() {
 }
 
 #[test]
+fn never_ending_sleep_reports_forever() {
+    let rt = Rt::new();
+    let mut s = sleep(Duration::MAX);
+    wait::take();
+    assert!(poll_once(&rt, &mut s).is_pending());
+    let report = wait::take();
+    assert!(matches!(report, Some(WaitFor::Forever(_))), "{report:?}");
+    assert_eq!(
+        report.unwrap().to_string(),
+        "ever (a deadline beyond the clock's range)"
+    );
+}
+
+#[test]
 fn outside_a_runtime_is_no_runtime() {
     let result = futures_lite::future::block_on(sleep(Duration::from_millis(1)));
     assert!(matches!(result, Err(Error::NoRuntime)), "{result:?}");

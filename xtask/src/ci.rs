@@ -57,6 +57,19 @@ const STEPS: &[Step] = &[
         env: &[],
     },
     Step {
+        name: "conformance, fault-injecting rows under 3 more seeds",
+        command: &[
+            "cargo",
+            "xtask",
+            "conformance",
+            "--seeds",
+            "3",
+            "--reactor",
+            "chaos(epoll),chaos(poll)",
+        ],
+        env: &[],
+    },
+    Step {
         name: "loom models",
         command: &["cargo", "xtask", "loom"],
         env: &[],
@@ -100,6 +113,19 @@ pub(crate) fn run() -> ExitCode {
 mod tests {
     use super::STEPS;
 
+    /// An argument as the shell script spells it: single-quoted if the
+    /// shell would otherwise read something into it (`chaos(epoll)`).
+    fn shell_word(arg: &str) -> String {
+        let plain = arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,/=:".contains(c));
+        if plain {
+            arg.to_owned()
+        } else {
+            format!("'{arg}'")
+        }
+    }
+
     /// `.ci/run` must run every step of `cargo xtask ci`, with its
     /// environment, so that local and CI runs check the same things.
     #[test]
@@ -112,7 +138,8 @@ mod tests {
                 .iter()
                 .map(|(k, v)| format!("{k}=\"{v}\" "))
                 .collect();
-            let line = format!("{env}{}", step.command.join(" "));
+            let words: Vec<String> = step.command.iter().map(|a| shell_word(a)).collect();
+            let line = format!("{env}{}", words.join(" "));
             assert!(
                 script.lines().any(|l| l.trim() == line),
                 ".ci/run lacks the step {:?}: expected a line `{line}`",

@@ -1,5 +1,6 @@
 //! The cases, one module per category of CONFORMANCE.md.
 
+pub(crate) mod detached;
 pub(crate) mod err;
 pub(crate) mod fair;
 pub(crate) mod io;

@@ -22,7 +22,7 @@ use self::parent::Job;
 use self::protocol::{ENV_CASES, ENV_PAIR, ENV_QUERY, ENV_SEED};
 pub use self::report::{Cell, Column, Report, Status, Totals};
 use crate::case::Case;
-use crate::registry;
+use crate::registry::{self, CaseError};
 use crate::spec::{ExecutorSpec, Need, Pair, ReactorSpec};
 
 /// How many catching cases a mutant run looks for before it stops.
@@ -70,6 +70,12 @@ pub struct Options {
     pub jobs: usize,
     /// The run's seed (fresh when `None`).
     pub seed: Option<u64>,
+    /// A seed sweep: run the pairs whose reactor injects faults (those that
+    /// lack [`Need::NoFaults`], such as baton's `chaos(..)` rows) under this
+    /// many seeds, the run's seed first; every failure names the
+    /// `BATON_SEED` that replays it. Zero (the default): no sweep, every
+    /// selected pair once under the run's seed.
+    pub seeds: usize,
     /// Other runner binaries (the same suite built differently, such as the
     /// poll(2) build) whose pairs join the matrix.
     pub runners: Vec<PathBuf>,
@@ -98,6 +104,39 @@ impl Suite {
         self
     }
 
+    /// Adds a case of your own after the built-in ones: it runs on every
+    /// pair under the same harness as they do (child process, watchdog,
+    /// teardown checks, matrix report), and `--filter` selects it by id.
+    ///
+    /// The program that runs the suite is also its child processes, so add
+    /// the same cases to the suite whatever the environment: build the
+    /// suite, then call [`main`](Suite::main).
+    ///
+    /// # Errors
+    ///
+    /// [`CaseError::Duplicate`] if the suite already has a case with this id
+    /// (built in, or added before); [`CaseError::Malformed`] if the id is not
+    /// `category.name` in lowercase ASCII, digits and `_`.
+    ///
+    /// # Examples
+    ///
+    /// See the [crate documentation](crate#adding-cases-of-your-own).
+    pub fn case(mut self, case: Case) -> Result<Self, CaseError> {
+        registry::check_new(&self.cases, &case)?;
+        self.cases.push(case);
+        Ok(self)
+    }
+
+    /// Adds several cases of your own, as [`case`](Suite::case) does each.
+    ///
+    /// # Errors
+    ///
+    /// The first case refused, as [`case`](Suite::case) says; no case after
+    /// it is added, and the suite is dropped.
+    pub fn with_cases(self, cases: impl IntoIterator<Item = Case>) -> Result<Self, CaseError> {
+        cases.into_iter().try_fold(self, Suite::case)
+    }
+
     /// Adds a mutant: a broken backend the suite must catch, run only with
     /// `--mutants`.
     pub fn mutant(
@@ -115,7 +154,7 @@ impl Suite {
         self
     }
 
-    /// Every registered case, in report order.
+    /// Every case, built in and added, in report order.
     pub fn cases(&self) -> &[Case] {
         &self.cases
     }
@@ -276,7 +315,15 @@ impl Suite {
         pairs.retain(|p| {
             (options.reactors.is_empty() || options.reactors.contains(&p.column.reactor))
                 && (options.executors.is_empty() || options.executors.contains(&p.column.executor))
+                // A sweep varies the seed: only rows that draw faults from it.
+                && (options.seeds == 0 || !p.provides.contains(&Need::NoFaults))
         });
+        if options.seeds > 0 && pairs.is_empty() {
+            eprintln!(
+                "baton-conformance: --seeds sweeps the pairs whose reactor injects faults \
+                 (provides no `no-faults`); none is selected"
+            );
+        }
         // Keep each reactor's columns together, in the order reactors came.
         let order: Vec<String> =
             pairs
@@ -291,13 +338,13 @@ impl Suite {
         pairs.sort_by_key(|p| order.iter().position(|r| *r == p.column.reactor));
 
         let cases = self.selected_cases(&options.filters);
-        let mut cells = Vec::new();
+        let mut skipped = Vec::new();
         let mut jobs = Vec::new();
         for pair in &pairs {
             let mut to_run = Vec::new();
             for case in &cases {
                 match case.needs.iter().find(|n| !pair.provides.contains(n)) {
-                    Some(missing) => cells.push(Cell {
+                    Some(missing) => skipped.push(Cell {
                         case: case.id.into(),
                         pair: pair.column.pair.clone(),
                         status: Status::Skip(missing.reason().into()),
@@ -320,9 +367,21 @@ impl Suite {
         } else {
             options.jobs
         };
-        cells.extend(parent::run_jobs(jobs, parallel, seed));
+        let seeds = seed::sweep(seed, options.seeds);
+        let cells = if options.seeds == 0 {
+            skipped.extend(parent::run_jobs(jobs, parallel, seed, false));
+            skipped
+        } else {
+            let mut runs = Vec::new();
+            for (i, &seed) in seeds.iter().enumerate() {
+                eprintln!("seed {} of {}: BATON_SEED={seed}", i + 1, options.seeds);
+                runs.push(parent::run_jobs(jobs.clone(), parallel, seed, true));
+            }
+            skipped.extend(report::merge_runs(runs));
+            skipped
+        };
         Report::new(
-            seed,
+            seeds,
             cases
                 .iter()
                 .map(|c| (c.id.to_owned(), c.summary.to_owned()))
@@ -362,7 +421,7 @@ impl Suite {
         } else {
             options.jobs
         };
-        let cells = parent::run_jobs(jobs, parallel, seed);
+        let cells = parent::run_jobs(jobs, parallel, seed, false);
         let mut survived = 0;
         println!("mutants (each must be caught by at least one case):\n");
         for m in &self.mutants {
@@ -508,6 +567,9 @@ options:
   --output FILE      write the report to FILE instead of standard output
   --jobs N           children at once (default: number of CPUs)
   --seed N           the run's seed (default: BATON_SEED, else fresh)
+  --seeds N          run the fault-injecting rows (chaos(..)) under N seeds, the
+                     run's seed first; each failure names the BATON_SEED that
+                     replays it
   --mutants          run the mutant backends; each must fail some case
   --with-runner PATH add the pairs of another runner binary (such as the
                      poll(2) build) to the matrix
@@ -597,6 +659,13 @@ options:
                             .map_err(|_| format!("--seed takes a number, not {v:?}"))?,
                     );
                 }
+                Long("seeds") => {
+                    let v = text(parser.value().map_err(|e| e.to_string())?)?;
+                    options.seeds = match v.parse() {
+                        Ok(n) if n > 0 => n,
+                        _ => return Err(format!("--seeds takes a count of 1 or more, not {v:?}")),
+                    };
+                }
                 Long("with-runner") => {
                     options
                         .runners
@@ -656,6 +725,14 @@ options:
                 parse(args("--mutants")),
                 Ok(Command::Mutants { .. })
             ));
+            match parse(args("--seeds 3 --seed 5")) {
+                Ok(Command::Run { options, .. }) => {
+                    assert_eq!((options.seeds, options.seed), (3, Some(5)));
+                }
+                _ => panic!("--seeds did not parse as a run"),
+            }
+            assert!(parse(args("--seeds 0")).is_err());
+            assert!(parse(args("--seeds some")).is_err());
             assert!(parse(args("--format xml")).is_err());
             assert!(parse(args("--jobs many")).is_err());
             assert!(parse(args("--bogus")).is_err());

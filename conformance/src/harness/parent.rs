@@ -20,6 +20,7 @@ const STARTUP: Duration = Duration::from_secs(60);
 const STDERR_TAIL: usize = 2000;
 
 /// The cases of one pair, to run in one child (or several, after crashes).
+#[derive(Clone)]
 pub(crate) struct Job {
     pub(crate) runner: PathBuf,
     pub(crate) pair: String,
@@ -30,8 +31,9 @@ pub(crate) struct Job {
 }
 
 /// Runs every job, `parallel` at a time, reporting progress on standard
-/// error; returns every cell.
-pub(crate) fn run_jobs(jobs: Vec<Job>, parallel: usize, seed: u64) -> Vec<Cell> {
+/// error; returns every cell. With `name_seed` (a seed sweep), each failure
+/// message starts with the `BATON_SEED` that replays it.
+pub(crate) fn run_jobs(jobs: Vec<Job>, parallel: usize, seed: u64, name_seed: bool) -> Vec<Cell> {
     let total: usize = jobs.iter().map(|j| j.cases.len()).sum();
     let queue = Mutex::new(VecDeque::from(jobs));
     let (tx, rx) = mpsc::channel::<Progress>();
@@ -56,7 +58,10 @@ pub(crate) fn run_jobs(jobs: Vec<Job>, parallel: usize, seed: u64) -> Vec<Cell> 
         for event in rx {
             match event {
                 Progress::Started { pair, case } => progress.started(&pair, &case),
-                Progress::Done(cell) => {
+                Progress::Done(mut cell) => {
+                    if let (true, Status::Fail(message)) = (name_seed, &mut cell.status) {
+                        *message = format!("BATON_SEED={seed}: {message}");
+                    }
                     progress.done(&cell);
                     cells.push(cell);
                 }

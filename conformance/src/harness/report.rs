@@ -47,11 +47,41 @@ pub struct Column {
 pub struct Report {
     /// The run's seed: `BATON_SEED=<seed>` replays it.
     pub seed: u64,
+    /// Every seed the run used: the run's seed, then the others of a seed
+    /// sweep (`--seeds`), whose failures each name their own.
+    pub seeds: Vec<u64>,
     /// Case ids and summaries, in registry order.
     pub cases: Vec<(String, String)>,
     /// The pairs, in matrix order.
     pub columns: Vec<Column>,
     cells: HashMap<(String, String), Cell>,
+}
+
+/// One cell per (case, pair) from the runs of a seed sweep: failed if any
+/// run failed it (every run's message, each naming its seed), otherwise as
+/// the first run had it; the time is the sum of the runs'.
+pub(crate) fn merge_runs(runs: Vec<Vec<Cell>>) -> Vec<Cell> {
+    let mut merged: Vec<Cell> = Vec::new();
+    let mut at: HashMap<(String, String), usize> = HashMap::new();
+    for cell in runs.into_iter().flatten() {
+        let key = (cell.case.clone(), cell.pair.clone());
+        let Some(&i) = at.get(&key) else {
+            at.insert(key, merged.len());
+            merged.push(cell);
+            continue;
+        };
+        let kept = &mut merged[i];
+        kept.millis += cell.millis;
+        match (&mut kept.status, cell.status) {
+            (Status::Fail(first), Status::Fail(next)) => {
+                first.push('\n');
+                first.push_str(&next);
+            }
+            (kept_status, failed @ Status::Fail(_)) => *kept_status = failed,
+            _ => {}
+        }
+    }
+    merged
 }
 
 /// Counts of a report.
@@ -67,7 +97,7 @@ pub struct Totals {
 
 impl Report {
     pub(crate) fn new(
-        seed: u64,
+        seeds: Vec<u64>,
         cases: Vec<(String, String)>,
         columns: Vec<Column>,
         cells: Vec<Cell>,
@@ -77,7 +107,8 @@ impl Report {
             .map(|c| ((c.case.clone(), c.pair.clone()), c))
             .collect();
         Report {
-            seed,
+            seed: seeds.first().copied().unwrap_or_default(),
+            seeds,
             cases,
             columns,
             cells,
@@ -231,7 +262,15 @@ impl Report {
 
         let failures = self.failures();
         if !failures.is_empty() {
-            let _ = writeln!(out, "\nfailures (replay with BATON_SEED={}):", self.seed);
+            if self.seeds.len() > 1 {
+                let _ = writeln!(
+                    out,
+                    "\nfailures (each names the BATON_SEED that replays it, with the same \
+                     --reactor, --executor and --filter):"
+                );
+            } else {
+                let _ = writeln!(out, "\nfailures (replay with BATON_SEED={}):", self.seed);
+            }
             for cell in failures {
                 if let Status::Fail(message) = &cell.status {
                     let _ = writeln!(out, "\n✗ {} on {}:", cell.case, cell.pair);
@@ -240,6 +279,15 @@ impl Report {
                     }
                 }
             }
+        }
+        if self.seeds.len() > 1 {
+            let seeds: Vec<String> = self.seeds.iter().map(u64::to_string).collect();
+            let _ = writeln!(
+                out,
+                "\nseeds ({} runs of these pairs, one per seed): {}",
+                self.seeds.len(),
+                seeds.join(", ")
+            );
         }
         let _ = writeln!(out, "\n{}", self.summary_line());
         out
@@ -277,6 +325,7 @@ impl Report {
             .collect();
         let doc = json!({
             "seed": self.seed,
+            "seeds": self.seeds,
             "cases": self.cases.iter().map(|(id, s)| json!({"id": id, "summary": s})).collect::<Vec<_>>(),
             "pairs": self.columns.iter().map(|c| json!({
                 "pair": c.pair, "reactor": c.reactor, "executor": c.executor,
@@ -420,7 +469,7 @@ mod tests {
             ("a.one".into(), "first".into()),
             ("a.two".into(), "second".into()),
         ];
-        Report::new(42, cases, columns, cells)
+        Report::new(vec![42], cases, columns, cells)
     }
 
     #[test]
@@ -465,5 +514,29 @@ mod tests {
         assert!(x.contains("boom &lt;x&gt;"), "{x}");
         assert!(x.contains("failures=\"1\""), "{x}");
         assert!(x.contains("<skipped message=\"needs y\"/>"), "{x}");
+    }
+
+    #[test]
+    fn a_sweep_fails_a_cell_any_seed_failed_and_names_each_seed() {
+        let cell = |status: Status| Cell {
+            case: "a.one".into(),
+            pair: "e×l".into(),
+            status,
+            millis: 1,
+        };
+        let fail = |seed: u64| cell(Status::Fail(format!("BATON_SEED={seed}: boom")));
+        let merged = merge_runs(vec![vec![cell(Status::Pass)], vec![fail(8)], vec![fail(9)]]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(
+            merged[0].status,
+            Status::Fail("BATON_SEED=8: boom\nBATON_SEED=9: boom".into())
+        );
+        assert_eq!(merged[0].millis, 3);
+        let clean = merge_runs(vec![vec![cell(Status::Pass)], vec![cell(Status::Pass)]]);
+        assert_eq!(clean[0].status, Status::Pass);
+        let mut r = sample();
+        r.seeds = vec![42, 43];
+        let t = r.to_table();
+        assert!(t.contains("each names the BATON_SEED"), "{t}");
     }
 }

@@ -22,6 +22,22 @@ pub(crate) fn case_seed(run_seed: u64, case_id: &str) -> u64 {
     mix(h ^ run_seed)
 }
 
+/// The run seeds of a sweep of `count` seeds (one when `count` is zero):
+/// `first`, then seeds derived from it, all distinct.
+pub(crate) fn sweep(first: u64, count: usize) -> Vec<u64> {
+    const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut seeds = vec![first];
+    let mut i: u64 = 0;
+    while seeds.len() < count.max(1) {
+        i += 1;
+        let next = mix(first.wrapping_add(i.wrapping_mul(GOLDEN)));
+        if !seeds.contains(&next) {
+            seeds.push(next);
+        }
+    }
+    seeds
+}
+
 /// splitmix64's finalizer: spreads every input bit over the output.
 fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -38,5 +54,18 @@ mod tests {
         assert_eq!(case_seed(7, "io.a"), case_seed(7, "io.a"));
         assert_ne!(case_seed(7, "io.a"), case_seed(7, "io.b"));
         assert_ne!(case_seed(7, "io.a"), case_seed(8, "io.a"));
+    }
+
+    #[test]
+    fn a_sweep_starts_at_the_run_seed_and_never_repeats() {
+        assert_eq!(sweep(7, 0), [7]);
+        assert_eq!(sweep(7, 1), [7]);
+        let seeds = sweep(7, 5);
+        assert_eq!((seeds.len(), seeds[0]), (5, 7));
+        let mut unique = seeds.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), 5, "{seeds:?}");
+        assert_eq!(sweep(7, 5), seeds, "the same seeds from the same run seed");
     }
 }

@@ -9,7 +9,10 @@
 //! was lost, and the task is reported once.
 //!
 //! Legitimate patterns pass: a reactor or channel that stores the waker holds
-//! a clone (count above one); a `yield_now` or a spent budget woke it. The
+//! a clone (count above one); a `yield_now` or a spent budget woke it; a
+//! wait that can never end (`sleep(Duration::MAX)`, a deadline beyond the
+//! clock's range) reports [`WaitFor::Forever`] and needs no waker: that task
+//! waits for ever by request, which its dump says. The
 //! cost, one allocation per poll, is why the check is on by default only in
 //! debug builds.
 
@@ -23,6 +26,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use baton_protocol::Error;
 use baton_protocol::task::TaskId;
+use baton_protocol::wait::{self, WaitFor};
 
 use super::TaskInfo;
 use crate::context;
@@ -112,6 +116,7 @@ pub(super) fn poll_checked<F: Future + ?Sized>(
     if poll.is_pending()
         && Arc::strong_count(&tracker) == 1
         && !tracker.woken.load(Ordering::Relaxed)
+        && !matches!(wait::peek(), Some(WaitFor::Forever(_)))
         && !info.mark_lost_reported()
     {
         super::future::report(&Error::custom(LostWaker {

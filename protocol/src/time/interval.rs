@@ -175,7 +175,9 @@ impl Interval {
         ready!(coop::poll_proceed(cx));
         let mut now = self.next.reactor()?.now();
         let Some(due) = self.next.deadline() else {
-            wait::report(WaitFor::Label("an interval tick beyond the clock's range"));
+            wait::report(WaitFor::Forever(
+                "an interval tick beyond the clock's range",
+            ));
             return Poll::Pending;
         };
         if due > now {

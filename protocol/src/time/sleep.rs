@@ -22,7 +22,10 @@ use crate::{Error, Handle, Reactor, coop};
 /// earlier (a timer fires only when the reactor's clock has reached it).
 /// A zero duration still waits for one reactor turn: the task yields once,
 /// and work queued before it, I/O included, runs first. A duration too large
-/// to add to the clock (`Duration::MAX`) never completes, and never panics.
+/// to add to the clock (`Duration::MAX`) never completes, and never panics:
+/// no timer is inserted and no waker kept; the sleep reports
+/// [`WaitFor::Forever`], so a task dump says the task waits for ever and the
+/// lost-waker check does not count it lost.
 ///
 /// # Errors
 ///
@@ -229,7 +232,7 @@ impl Sleep {
             Target::At(deadline) => deadline,
             // Binding resolved every relative target; `Never` has no timer.
             Target::After(_) | Target::Never => {
-                wait::report(WaitFor::Label("a deadline beyond the clock's range"));
+                wait::report(WaitFor::Forever(BEYOND_RANGE));
                 return Poll::Pending;
             }
         };
@@ -260,6 +263,10 @@ impl Sleep {
         }
     }
 }
+
+/// What a sleep that never ends reports: no timer exists for it, so the
+/// report, not a stored waker, is what tells the lost-waker check it waits.
+pub(crate) const BEYOND_RANGE: &str = "a deadline beyond the clock's range";
 
 /// `now + duration`, or [`Target::Never`] past the clock's range.
 pub(crate) fn after(now: Instant, duration: Duration) -> Target {

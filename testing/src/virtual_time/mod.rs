@@ -26,6 +26,24 @@ use crate::idle::{IdleWaiters, RECHECK, UntilIdle};
 /// test with a hundred sleeps still finishes in half a second.
 pub const DEFAULT_AUTOJUMP_THRESHOLD: Duration = Duration::from_millis(5);
 
+/// Why [`VirtualTime::advance`] refused to move the clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdvanceError {
+    /// The clock would pass the last instant an `Instant` can hold. Advance
+    /// by at most `headroom`, or to the deadline you need.
+    #[error(
+        "advancing the virtual clock by {by:?} would take it past the last instant it can hold \
+         ({headroom:?} from now); it was not moved"
+    )]
+    Overflow {
+        /// The advance asked for.
+        by: Duration,
+        /// How far the clock can still move.
+        headroom: Duration,
+    },
+}
+
 /// One nanosecond: the smallest step of an `Instant`.
 const NANO: Duration = Duration::from_nanos(1);
 
@@ -112,9 +130,9 @@ const NANO: Duration = Duration::from_nanos(1);
 /// let mut cx = Context::from_waker(Waker::noop());
 ///
 /// // By hand: nothing fires before the deadline, then exactly at it.
-/// assert_eq!(vt.advance(Duration::from_secs(3599)), 0);
+/// assert_eq!(vt.advance(Duration::from_secs(3599)), Ok(0));
 /// assert!(vt.poll_timer(timer, &mut cx).is_pending());
-/// assert_eq!(vt.advance(Duration::from_secs(1)), 1);
+/// assert_eq!(vt.advance(Duration::from_secs(1)), Ok(1));
 /// assert!(vt.poll_timer(timer, &mut cx).is_ready());
 /// vt.cancel_timer(timer);
 ///
@@ -238,19 +256,48 @@ impl<R: Reactor> VirtualTime<R> {
     /// due, in deadline order (equal deadlines in insertion order), waking
     /// their tasks from the calling thread.
     ///
-    /// A duration past what `Instant` can represent moves the clock as far
-    /// as it can go, never panics.
+    /// An advance that would take the clock past the last instant an
+    /// `Instant` can hold is refused and moves nothing. Clamping it to that
+    /// last instant instead would strand the runtime: every later `sleep`
+    /// or `timeout`, even of a millisecond, would be beyond the clock's
+    /// range and never fire. (To let every pending timer fire, advance to
+    /// the last deadline rather than by `Duration::MAX`.)
     ///
     /// # Return value
     ///
     /// How many timers fired.
-    pub fn advance(&self, by: Duration) -> usize {
+    ///
+    /// # Errors
+    ///
+    /// [`AdvanceError::Overflow`] if `now() + by` is past the clock's range;
+    /// it carries how far the clock could still go. The clock and the
+    /// timers are unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use baton_protocol::Reactor;
+    /// use baton_reactor_epoll::EpollReactor;
+    /// use baton_testing::virtual_time::{AdvanceError, Builder};
+    ///
+    /// let vt = Builder::new().manual().build(EpollReactor::new()?);
+    /// let before = vt.now();
+    /// assert!(matches!(vt.advance(Duration::MAX), Err(AdvanceError::Overflow { .. })));
+    /// assert_eq!(vt.now(), before);
+    /// assert_eq!(vt.advance(Duration::from_secs(5)), Ok(0));
+    /// # Ok::<(), baton_protocol::Error>(())
+    /// ```
+    pub fn advance(&self, by: Duration) -> Result<usize, AdvanceError> {
         let now = {
             let mut now = lock(&self.now);
-            *now = saturating_add(*now, by);
+            *now = now.checked_add(by).ok_or_else(|| AdvanceError::Overflow {
+                by,
+                headroom: saturating_add(*now, by).duration_since(*now),
+            })?;
             *now
         };
-        self.timers.fire_due(now)
+        Ok(self.timers.fire_due(now))
     }
 
     /// How many times the clock jumped by itself so far.
