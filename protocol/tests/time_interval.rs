@@ -82,7 +82,7 @@ fn stalled(
         let mut ticks = interval(PERIOD).unwrap();
         ticks.set_missed_tick_behavior(policy);
         let start = ticks.tick().await.unwrap();
-        clock.advance(stall);
+        clock.advance(stall).unwrap();
         let stall_end = rt.reactor().now();
         let mut later = Vec::new();
         for _ in 0..n {
