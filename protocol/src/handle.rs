@@ -7,6 +7,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Instant;
 
 use crate::task::{Builder, JoinHandle, Spawn};
 use crate::{Error, Reactor};
@@ -85,6 +86,15 @@ impl Handle {
     pub(crate) fn current_reactor() -> Option<Arc<dyn Reactor>> {
         CURRENT
             .try_with(|c| c.borrow().as_ref().map(|h| Arc::clone(&h.inner.reactor)))
+            .ok()
+            .flatten()
+    }
+
+    /// The clock of the reactor entered on this thread, without taking a
+    /// reference to it; `None` outside every runtime.
+    pub(crate) fn current_now() -> Option<Instant> {
+        CURRENT
+            .try_with(|c| c.borrow().as_ref().map(|h| h.inner.reactor.now()))
             .ok()
             .flatten()
     }

@@ -238,3 +238,28 @@ fn shutdown_wakes_and_fails_sleepers() {
         Poll::Ready(Err(Error::Shutdown))
     ));
 }
+
+#[test]
+fn now_reads_the_entered_reactors_clock() {
+    // Virtual time: an hour of sleeping moves `now` by exactly an hour.
+    let clock = std::sync::Arc::new(baton_testing::VirtualTime::new(
+        baton_reactor_epoll::EpollReactor::new().unwrap(),
+    ));
+    let rt = rt::Rt::with_reactor(std::sync::Arc::clone(&clock) as _);
+    let (before, after) = rt.block_on(async {
+        let before = baton_protocol::time::now();
+        baton_protocol::sleep(Duration::from_secs(3600))
+            .await
+            .unwrap();
+        (before, baton_protocol::time::now())
+    });
+    assert_eq!(after - before, Duration::from_secs(3600));
+    assert_eq!(before, clock.start());
+}
+
+#[test]
+fn now_outside_a_runtime_is_the_system_clock() {
+    let before = Instant::now();
+    let now = baton_protocol::time::now();
+    assert!(now >= before && now <= Instant::now());
+}

@@ -9,6 +9,7 @@
 //! - [`timeout`] / [`timeout_at`]: bound any future by a deadline.
 //! - [`interval`] / [`interval_at`]: ticks at `start + k·period`, with a
 //!   choosable [`MissedTickBehavior`].
+//! - [`now`]: the runtime's clock, the one portable code should read.
 //!
 //! # Finding the reactor
 //!
@@ -43,9 +44,11 @@
 //! ```
 
 mod interval;
+mod now;
 mod sleep;
 mod timeout;
 
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
+pub use now::now;
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use timeout::{Timeout, timeout, timeout_at};
