@@ -1,0 +1,1 @@
+//! Getting started (placeholder while the guide is written).
