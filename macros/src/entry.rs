@@ -49,13 +49,6 @@ fn options(kind: Kind, args: TokenStream, function: &ItemFn) -> syn::Result<Opti
     parser.parse2(args)?;
     options.check()?;
     check_signature(kind, &function.sig)?;
-    let second_test = function.attrs.iter().find(|a| a.path().is_ident("test"));
-    if let (Kind::Test, Some(attr)) = (kind, second_test) {
-        return Err(syn::Error::new_spanned(
-            attr,
-            "second test attribute: #[baton::test] already makes this a test; drop #[test]",
-        ));
-    }
     Ok(options)
 }
 
@@ -139,6 +132,9 @@ fn fallback(kind: Kind, error: syn::Error, function: ItemFn) -> TokenStream {
         ..
     } = function;
     sig.asyncness = None;
+    // Arguments were reported already; without them `main` has the type
+    // rustc expects, and no second error is reported.
+    sig.inputs.clear();
     let error = error.to_compile_error();
     let attrs = attrs.iter().map(ToTokens::to_token_stream);
     let allow = match kind {

@@ -11,7 +11,7 @@
 //!
 //! # Examples
 //!
-//! ```ignore
+//! ```
 //! #[baton::main(executor = "local")]
 //! async fn main() -> Result<(), baton::Error> {
 //!     baton::sleep(std::time::Duration::from_millis(1)).await
