@@ -80,8 +80,9 @@ fn check_signature(kind: Kind, sig: &Signature) -> syn::Result<()> {
     Ok(())
 }
 
-/// The function, rewritten: the `async fn` becomes an inner function, and
-/// the outer, synchronous one hands it to the facade.
+/// The function, rewritten: the `async fn` becomes a plain `async fn` of
+/// another name (inside `main`, next to a test), and a synchronous function
+/// of the original name hands it to the facade.
 fn emit(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
     let ItemFn {
         attrs,
@@ -92,12 +93,12 @@ fn emit(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
     } = function;
     let output = &sig.output;
     // The body keeps its declared return type, so `?` converts as written.
-    let inner = quote! {
-        async fn __baton_body() #output #block
-    };
     sig.asyncness = None;
     match kind {
         Kind::Main => {
+            let inner = quote! {
+                async fn __baton_body() #output #block
+            };
             let runtime = options.runtime(quote!(::baton::rt::RuntimeOptions::default()));
             quote! {
                 #(#attrs)*
@@ -110,12 +111,20 @@ fn emit(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
         Kind::Test => {
             let test = options.test();
             let name = &sig.ident;
+            // The body is a sibling item, not an inner one: it is then
+            // type-checked in every build, not only under `cfg(test)`
+            // (where `#[test]` functions exist), so the examples in docs
+            // that show a `#[baton::test]` are compiled too.
+            let body = quote::format_ident!("__baton_test_{}", name);
             quote! {
+                #[allow(dead_code, non_snake_case)]
+                #[doc(hidden)]
+                async fn #body() #output #block
+
                 #[::core::prelude::v1::test]
                 #(#attrs)*
                 #vis fn #name() {
-                    #inner
-                    ::baton::rt::test(#test, __baton_body)
+                    ::baton::rt::test(#test, #body)
                 }
             }
         }
