@@ -43,3 +43,11 @@ async fn chaos_still_delivers_every_byte() -> Result<(), baton::Error> {
     assert!(got.iter().all(|&x| x == 7));
     Ok(())
 }
+
+/// A `cfg` on the test applies to its body too: this one would not compile
+/// (an unknown function) if the body were kept.
+#[baton::test]
+#[cfg(any())]
+async fn compiled_out_with_its_body() {
+    no_such_function();
+}

@@ -116,7 +116,10 @@ fn emit(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
             // (where `#[test]` functions exist), so the examples in docs
             // that show a `#[baton::test]` are compiled too.
             let body = quote::format_ident!("__baton_test_{}", name);
+            // Where the test does not exist, neither does its body.
+            let cfgs = attrs.iter().filter(|a| a.path().is_ident("cfg"));
             quote! {
+                #(#cfgs)*
                 #[allow(dead_code, non_snake_case)]
                 #[doc(hidden)]
                 async fn #body() #output #block
