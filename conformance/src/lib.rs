@@ -130,9 +130,3 @@ pub use crate::ctx::{Ctx, Runtime};
 pub use crate::harness::{Cell, Column, Mutant, Options, Report, Status, Suite, Totals};
 pub use crate::registry::CaseError;
 pub use crate::spec::{Executor, ExecutorSpec, Need, Pair, ReactorSpec};
-
-/// The README's Rust examples, compiled (and run where they can) as doctests
-/// of this crate, whose dev-dependencies include every crate they use.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeExamples;

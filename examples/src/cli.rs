@@ -2,8 +2,8 @@
 //! `lexopt`, the listening address of the servers, and how a binary exits.
 //!
 //! Each binary describes its flags as one or more [`Flags`] sets (its own,
-//! [`Listen`], [`RuntimeOptions`](crate::runtime::RuntimeOptions)) and hands
-//! them to [`parse_flags`]; [`main`] turns the outcome into an exit code:
+//! [`Listen`], the facade's [`RuntimeOptions`]) and hands them to
+//! [`parse_flags`]; [`main`] turns the outcome into an exit code:
 //! `--help` prints the usage and exits 0, a usage error exits 2 (pointing
 //! at `--help`), a failure at run time exits 1.
 
@@ -15,6 +15,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::str::FromStr;
 
+use baton::RuntimeOptions;
+use baton::rt::OptionError;
 use lexopt::{Arg, Parser, ValueExt};
 
 /// A set of `--long` flags a binary understands.
@@ -53,6 +55,13 @@ impl From<lexopt::Error> for Exit {
 impl From<baton_protocol::Error> for Exit {
     fn from(e: baton_protocol::Error) -> Exit {
         Exit::Failed(e.to_string())
+    }
+}
+
+impl From<OptionError> for Exit {
+    /// A bad `BATON_*` variable: a usage error, as a bad flag is.
+    fn from(e: OptionError) -> Exit {
+        Exit::Usage(e.to_string())
     }
 }
 
@@ -177,6 +186,36 @@ pub fn within<T: PartialOrd + Display>(value: &T, min: T, max: T) -> Result<(), 
     } else {
         Ok(())
     }
+}
+
+/// The runtime flags, `--reactor`, `--executor` and `--workers`, with the
+/// facade's messages (`--reactor "kqueue": expected epoll or poll`). Start
+/// from [`runtime_options`] so that `BATON_*` variables set the defaults.
+impl Flags for RuntimeOptions {
+    fn flag(&mut self, name: &str, parser: &mut Parser) -> Result<bool, lexopt::Error> {
+        if !matches!(name, "reactor" | "executor" | "workers") {
+            return Ok(false);
+        }
+        let raw: OsString = parser.value()?;
+        let text = raw.string()?;
+        self.set(name, &text)
+            .map_err(|error| lexopt::Error::ParsingFailed {
+                value: text,
+                error: error.into(),
+            })?;
+        Ok(true)
+    }
+}
+
+/// The runtime a binary starts from before its flags: the facade's
+/// defaults, overridden by `BATON_REACTOR`, `BATON_EXECUTOR` and
+/// `BATON_WORKERS`.
+///
+/// # Errors
+///
+/// [`Exit::Usage`] naming a variable whose value is not understood.
+pub fn runtime_options() -> Result<RuntimeOptions, Exit> {
+    Ok(RuntimeOptions::default().with_env()?)
 }
 
 /// Where a server listens: `--bind ADDR` (default 127.0.0.1) and

@@ -7,7 +7,7 @@
 //! rate and the mean round-trip time.
 //!
 //! Both are written against `baton-protocol` only: the `echo` binary picks
-//! the reactor and executor (see [`runtime`](crate::runtime)).
+//! the reactor and executor (see [`baton::RuntimeOptions`]).
 //!
 //! # Examples
 //!

@@ -16,16 +16,17 @@
 //! - [`step`]: the design note's IPython session, stepped by hand with
 //!   `Stepper` (binary `step`).
 //!
-//! The binaries (`src/bin/`) are thin: they parse their flags ([`cli`]) and
-//! pick the reactor and executor at run time ([`runtime`], the one module
-//! that names them), then run the portable code.
+//! The binaries (`src/bin/`) are thin: they parse their flags ([`cli`]),
+//! pick the reactor and executor at run time with the facade's
+//! [`RuntimeOptions`](baton::RuntimeOptions) (`--reactor`, `--executor`,
+//! `--workers`, or `BATON_REACTOR`, `BATON_EXECUTOR`, `BATON_WORKERS`), then
+//! run the portable code.
 
 pub mod chat;
 pub mod cli;
 pub mod echo;
 pub mod resp;
 pub mod retry;
-pub mod runtime;
 mod server;
 pub mod sleep_heap;
 pub mod step;

@@ -22,6 +22,11 @@ thread_local! {
 /// The message of the `block_on` re-entry error.
 pub(crate) const REENTRY: &str = "block_on called from inside a task or block_on of this executor";
 
+/// The message of the nested `block_on` error: another executor's
+/// `block_on` on a worker thread of a multi-thread runtime.
+pub(crate) const NESTED: &str = "block_on called on a worker thread of another runtime \
+     (it would block that worker; spawn the future there, or call block_on from spawn_blocking)";
+
 /// Marks the current thread as a worker of executor `id` for its lifetime.
 pub(crate) fn set_worker_of(id: u64) {
     let _ = WORKER_OF.try_with(|w| w.set(id));
@@ -41,12 +46,19 @@ pub(crate) fn is_inside(id: u64) -> bool {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidState`] with [`REENTRY`] if the thread already runs tasks
-/// of that executor: waiting there for the executor to make progress could
-/// never end, so the call is refused instead of deadlocking.
+/// - [`Error::InvalidState`] with [`REENTRY`] if the thread already runs
+///   tasks of that executor: waiting there for the executor to make progress
+///   could never end, so the call is refused instead of deadlocking;
+/// - [`Error::InvalidState`] with [`NESTED`] if the thread is a worker of
+///   another multi-thread runtime: waiting there would silently take a
+///   worker from that runtime for as long as the future runs (tokio panics
+///   here; baton says so with a value).
 pub(crate) fn enter_root(id: u64) -> Result<RootGuard, Error> {
     if is_inside(id) {
         return Err(Error::InvalidState(REENTRY));
+    }
+    if WORKER_OF.try_with(Cell::get).is_ok_and(|of| of != 0) {
+        return Err(Error::InvalidState(NESTED));
     }
     let _ = ROOTS.try_with(|r| r.borrow_mut().push(id));
     Ok(RootGuard {

@@ -10,7 +10,9 @@
 //!   crate and names them there. It runs the body on epoll and poll, each
 //!   with the local executor and a two-worker multi-thread runtime.
 //! - **[`Matrix`]**, for any other set: register executor factories, then
-//!   [`run`](Matrix::run) the body once per reactor factory.
+//!   [`run`](Matrix::run) the body once per reactor factory (or
+//!   [`run_all`](Matrix::run_all), to go on past failures and get them
+//!   all).
 //!
 //! Either way the body gets a [`Pair`]: it can make a fresh reactor of the
 //! pair's kind, wrap it (in [`VirtualTime`](crate::VirtualTime),
@@ -41,6 +43,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -284,6 +287,65 @@ impl Matrix {
             })?;
         }
         Ok(())
+    }
+
+    /// Like [`run`](Matrix::run), but going on past a failing pair: runs
+    /// `body` on every executor kind, and returns every failure, in order,
+    /// with its pair's name. A body that panics is a failure too
+    /// ([`Error::Panicked`] with the payload's text; the panic hook has
+    /// printed it already), so one broken pair cannot hide another.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use baton_protocol::Error;
+    /// use baton_testing::matrix::{Matrix, Runner};
+    ///
+    /// let matrix = Matrix::new()
+    ///     .executor("local", |reactor| {
+    ///         let ex = baton_executor::LocalExecutor::builder().shared_reactor(reactor).build()?;
+    ///         Ok(Runner::new(move |future| ex.block_on(future)))
+    ///     })
+    ///     .executor("multi", |reactor| {
+    ///         let rt = baton_executor::Runtime::builder().shared_reactor(reactor).workers(2).build()?;
+    ///         Ok(Runner::new(move |future| rt.block_on(future)))
+    ///     });
+    /// let failures = matrix.run_all("epoll", baton_reactor_epoll::EpollReactor::new, |pair| {
+    ///     match pair.executor_name() {
+    ///         "local" => Err(Error::InvalidState("broken on purpose")),
+    ///         _ => Ok(()),
+    ///     }
+    /// });
+    /// let names: Vec<_> = failures.iter().map(|f| f.pair.as_str()).collect();
+    /// assert_eq!(names, ["epoll×local"]);
+    /// ```
+    pub fn run_all<R: Reactor + 'static>(
+        &self,
+        reactor_name: &str,
+        make_reactor: impl Fn() -> Result<R, Error>,
+        mut body: impl FnMut(&Pair<'_, R>) -> Result<(), Error>,
+    ) -> Vec<PairFailure> {
+        let mut failures = Vec::new();
+        for (executor_name, make_runner) in &self.executors {
+            let pair = Pair {
+                reactor_name,
+                executor_name,
+                make_reactor: &make_reactor,
+                make_runner: &**make_runner,
+            };
+            let name = pair.name();
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                let _announce = Announce { pair: &name };
+                body(&pair)
+            }));
+            let error = match outcome {
+                Ok(Ok(())) => continue,
+                Ok(Err(error)) => error,
+                Err(payload) => Error::from_panic(&*payload),
+            };
+            failures.push(PairFailure { pair: name, error });
+        }
+        failures
     }
 }
 

@@ -70,3 +70,33 @@ fn matrix_stops_at_the_first_failure() -> Result<(), Error> {
     );
     Ok(())
 }
+
+#[test]
+fn run_all_goes_on_past_errors_and_panics() {
+    let matrix = ["a", "b", "c"].into_iter().fold(Matrix::new(), |m, name| {
+        m.executor(name, |reactor| {
+            let ex = baton_executor::LocalExecutor::builder()
+                .shared_reactor(reactor)
+                .build()?;
+            Ok(Runner::new(move |future| ex.block_on(future)))
+        })
+    });
+    let mut ran = Vec::new();
+    let failures = matrix.run_all("epoll", baton_reactor_epoll::EpollReactor::new, |pair| {
+        ran.push(pair.executor_name().to_owned());
+        match pair.executor_name() {
+            "a" => Err(Error::InvalidState("deliberate")),
+            "b" => panic!("deliberate panic"),
+            _ => Ok(()),
+        }
+    });
+    assert_eq!(ran, ["a", "b", "c"], "every pair ran");
+    let failed: Vec<_> = failures.iter().map(|f| f.to_string()).collect();
+    assert_eq!(
+        failed,
+        [
+            "on epoll×a: invalid state: deliberate",
+            "on epoll×b: task panicked: deliberate panic"
+        ]
+    );
+}

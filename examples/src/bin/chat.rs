@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
+use baton::RuntimeOptions;
 use baton_examples::chat::{self, Config, MAX_NAME};
 use baton_examples::cli::{self, Bytes, Flags, Listen};
-use baton_examples::runtime::RuntimeOptions;
 use baton_protocol::net::TcpListener;
 use lexopt::Parser;
 
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
     cli::main(&usage, |parser| {
         let mut listen = Listen::new(7070);
         let mut room = Room(Config::default());
-        let mut runtime = RuntimeOptions::default();
+        let mut runtime = cli::runtime_options()?;
         cli::parse_flags(parser, &mut [&mut listen, &mut room, &mut runtime])?;
         let rt = runtime.build()?;
         rt.block_on(async {
@@ -63,6 +63,6 @@ fn main() -> ExitCode {
             chat::serve(&listener, room.0)
                 .await
                 .map_err(cli::Exit::from)
-        })?
+        })
     })
 }

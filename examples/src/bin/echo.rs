@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use baton::RuntimeOptions;
 use baton_examples::cli::{self, Exit, Flags, Listen};
 use baton_examples::echo::{self, ClientConfig, Limit};
-use baton_examples::runtime::RuntimeOptions;
 use baton_protocol::net::TcpListener;
 use lexopt::{Parser, ValueExt};
 
@@ -84,7 +84,7 @@ fn main() -> ExitCode {
             Some(lexopt::Arg::Long("help") | lexopt::Arg::Short('h')) => return Err(Exit::Help),
             _ => return Err(Exit::Usage("say `echo server` or `echo client`".to_owned())),
         };
-        let mut runtime = RuntimeOptions::default();
+        let mut runtime = cli::runtime_options()?;
         match mode.as_str() {
             "server" => {
                 let mut listen = Listen::new(7000);
@@ -94,7 +94,7 @@ fn main() -> ExitCode {
                     let listener = TcpListener::bind(listen.addr())?;
                     cli::announce("echo", listener.local_addr()?, &runtime.to_string());
                     echo::serve(&listener).await.map_err(Exit::from)
-                })?
+                })
             }
             "client" => {
                 let mut client = Client {
@@ -116,7 +116,7 @@ fn main() -> ExitCode {
                     io_timeout: client.timeout,
                 };
                 let rt = runtime.build()?;
-                let report = rt.block_on(echo::run_client(&config))??;
+                let report = rt.block_on(echo::run_client(&config))?;
                 println!("echo client: {report} on {runtime}");
                 Ok(())
             }

@@ -3,9 +3,9 @@
 
 use std::process::ExitCode;
 
+use baton::RuntimeOptions;
 use baton_examples::cli::{self, Bytes, Flags, Listen};
 use baton_examples::resp::{self, Config};
-use baton_examples::runtime::RuntimeOptions;
 use baton_protocol::net::TcpListener;
 use lexopt::Parser;
 
@@ -72,7 +72,7 @@ fn main() -> ExitCode {
     cli::main(&usage, |parser| {
         let mut listen = Listen::new(6380);
         let mut limits = Limits(Config::default());
-        let mut runtime = RuntimeOptions::default();
+        let mut runtime = cli::runtime_options()?;
         cli::parse_flags(parser, &mut [&mut listen, &mut limits, &mut runtime])?;
         let config = limits.0;
         config.validate()?;
@@ -83,6 +83,6 @@ fn main() -> ExitCode {
             resp::serve(&listener, config)
                 .await
                 .map_err(cli::Exit::from)
-        })?
+        })
     })
 }

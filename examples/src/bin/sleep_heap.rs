@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use baton::RuntimeOptions;
 use baton_examples::cli::{self, Flags};
-use baton_examples::runtime::RuntimeOptions;
 use baton_examples::sleep_heap::{self, Config};
 use lexopt::Parser;
 
@@ -62,10 +62,10 @@ fn main() -> ExitCode {
             max: Duration::from_secs(1),
             seed: 1,
         });
-        let mut runtime = RuntimeOptions::default();
+        let mut runtime = cli::runtime_options()?;
         cli::parse_flags(parser, &mut [&mut sleepers, &mut runtime])?;
         let rt = runtime.build()?;
-        let report = rt.block_on(sleep_heap::run(sleepers.0))??;
+        let report = rt.block_on(sleep_heap::run(sleepers.0))?;
         println!("sleep_heap on {runtime}");
         print!("{report}");
         if report.never_early() {

@@ -4,8 +4,9 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+use baton::RuntimeOptions;
+use baton::rt::{ExecutorKind, ReactorKind};
 use baton_examples::cli::{self, Flags};
-use baton_examples::runtime::{ExecutorKind, ReactorKind, RuntimeOptions};
 use baton_examples::step;
 use lexopt::Parser;
 

@@ -161,6 +161,11 @@ impl LocalExecutor {
     /// - [`Error::InvalidState`] when called from inside this executor's
     ///   `block_on` (from one of its tasks, or its root future): the call
     ///   could never return;
+    /// - [`Error::InvalidState`] when called on a worker thread of another
+    ///   multi-thread [`Runtime`](crate::Runtime) (from one of its tasks):
+    ///   the call would block that worker, and the tasks queued behind it,
+    ///   for as long as `future` runs. Spawn the future on that runtime
+    ///   instead, or call `block_on` from its `spawn_blocking`;
     /// - [`Error::Shutdown`] after shutdown.
     ///
     /// `future` is dropped unpolled in both cases.

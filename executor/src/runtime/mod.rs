@@ -158,6 +158,11 @@ impl Runtime {
     /// - [`Error::InvalidState`] when called on a thread that already runs
     ///   this runtime's tasks (a worker, or inside this runtime's `block_on`):
     ///   the caller would wait for work that only it could do;
+    /// - [`Error::InvalidState`] when called on a worker thread of another
+    ///   multi-thread [`Runtime`](crate::Runtime) (from one of its tasks):
+    ///   the call would block that worker, and the tasks queued behind it,
+    ///   for as long as `future` runs. Spawn the future on that runtime
+    ///   instead, or call `block_on` from its `spawn_blocking`;
     /// - [`Error::Shutdown`] after shutdown began.
     ///
     /// `future` is dropped unpolled in both cases.

@@ -1,0 +1,2 @@
+#[baton::main(virtual_time)]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[baton::main(threads = 4)]
+async fn main() {}

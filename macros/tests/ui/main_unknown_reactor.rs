@@ -1,0 +1,2 @@
+#[baton::main(reactor = "kqueue")]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[baton::main]
+async fn main(args: Vec<String>) {
+    let _ = args;
+}

@@ -1,0 +1,4 @@
+#[baton::test(timeout = "soon")]
+async fn hangs() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[baton::test(each_pair, reactor = "poll")]
+async fn everywhere() {}
+
+fn main() {}

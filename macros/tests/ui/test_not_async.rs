@@ -1,0 +1,4 @@
+#[baton::test]
+fn not_async() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[baton::test(seed = 7)]
+async fn seeded() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[baton::test(start_paused = true)]
+async fn paused() {}
+
+fn main() {}
