@@ -272,13 +272,7 @@ impl Matrix {
         make_reactor: impl Fn() -> Result<R, Error>,
         mut body: impl FnMut(&Pair<'_, R>) -> Result<(), Error>,
     ) -> Result<(), PairFailure> {
-        for (executor_name, make_runner) in &self.executors {
-            let pair = Pair {
-                reactor_name,
-                executor_name,
-                make_reactor: &make_reactor,
-                make_runner: &**make_runner,
-            };
+        for pair in self.pairs(reactor_name, &make_reactor) {
             let name = pair.name();
             let _announce = Announce { pair: &name };
             body(&pair).map_err(|error| PairFailure {
@@ -326,13 +320,7 @@ impl Matrix {
         mut body: impl FnMut(&Pair<'_, R>) -> Result<(), Error>,
     ) -> Vec<PairFailure> {
         let mut failures = Vec::new();
-        for (executor_name, make_runner) in &self.executors {
-            let pair = Pair {
-                reactor_name,
-                executor_name,
-                make_reactor: &make_reactor,
-                make_runner: &**make_runner,
-            };
+        for pair in self.pairs(reactor_name, &make_reactor) {
             let name = pair.name();
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
                 let _announce = Announce { pair: &name };
@@ -346,6 +334,22 @@ impl Matrix {
             failures.push(PairFailure { pair: name, error });
         }
         failures
+    }
+
+    /// `reactor_name` with each executor kind, in order.
+    fn pairs<'m, R>(
+        &'m self,
+        reactor_name: &'m str,
+        make_reactor: &'m dyn Fn() -> Result<R, Error>,
+    ) -> impl Iterator<Item = Pair<'m, R>> {
+        self.executors
+            .iter()
+            .map(move |(executor_name, make_runner)| Pair {
+                reactor_name,
+                executor_name,
+                make_reactor,
+                make_runner: &**make_runner,
+            })
     }
 }
 
