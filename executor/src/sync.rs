@@ -3,8 +3,9 @@
 //! the code that runs, not a copy of it.
 //!
 //! Only the primitives whose interleavings matter go through here (the
-//! parker, the idle-worker bookkeeping, the local executor's wake-up state);
-//! counters read only by metrics use `std` directly.
+//! parker, the idle-worker bookkeeping, the local executor's wake-up state,
+//! the task registry and a task's cancel flag); counters read only by
+//! metrics use `std` directly.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize};

@@ -13,8 +13,8 @@
 //! tasks at once rarely meet on one lock.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::Waker;
 use std::time::Instant;
 
@@ -25,6 +25,7 @@ use slab::Slab;
 use super::info::NO_SLOT;
 use super::raw::TaskRef;
 use super::{Dump, Kind, Runnable, TaskDump, TaskInfo};
+use crate::sync::{AtomicBool, Condvar, Mutex, MutexGuard};
 
 /// One shard, alone on its cache lines so that two shards' locks never
 /// bounce one line between cores.
