@@ -302,19 +302,23 @@ fn loom_join_handle_drop_vs_completion() {
             queue: Mutex::new(VecDeque::new()),
         });
         let (in_future, future_drops) = Tracked::new();
-        let (output, output_drops) = Tracked::new();
+        // The output is made by the poll, so a task that never ran has none.
+        let output_drops = Arc::new(AtomicUsize::new(0));
+        let output = output_drops.clone();
         // Loom switches threads only at its own operations, and neither the
-        // handle's drop nor async-task's steps are one: both sides touch
-        // this probe, so that the drop is tried before the task runs, while
-        // it is being polled, and after it completed.
+        // handle's drop nor async-task's steps are one: the worker marks
+        // each phase on this probe (taking the task, inside its poll, done)
+        // and the dropper reads it first, so that loom tries the drop
+        // before the task runs, while it is being polled, and after it
+        // completed.
         let probe = Arc::new(AtomicUsize::new(0));
-        let task_probe = probe.clone();
+        let (task_probe, worker_probe) = (probe.clone(), probe.clone());
         let (runnable, join) = task::spawn(
             Core::new(&scheduler),
             async move {
                 let _held = in_future;
                 task_probe.fetch_add(1, Ordering::SeqCst);
-                output
+                Tracked(output)
             },
             SpawnOptions::here(),
             false,
@@ -325,7 +329,11 @@ fn loom_join_handle_drop_vs_completion() {
         )
         .unwrap();
         let join: baton_protocol::JoinHandle<Tracked> = join.into();
-        let worker = thread::spawn(move || runnable.run());
+        let worker = thread::spawn(move || {
+            worker_probe.fetch_add(1, Ordering::SeqCst);
+            runnable.run();
+            worker_probe.fetch_add(1, Ordering::SeqCst);
+        });
         let dropper = thread::spawn(move || {
             probe.load(Ordering::SeqCst);
             drop(join);
@@ -333,7 +341,11 @@ fn loom_join_handle_drop_vs_completion() {
         worker.join().unwrap();
         dropper.join().unwrap();
         assert_eq!(future_drops.load(Ordering::SeqCst), 1, "future drops");
-        assert_eq!(output_drops.load(Ordering::SeqCst), 1, "output drops");
+        assert_eq!(
+            output_drops.load(Ordering::SeqCst),
+            1,
+            "output drops (0: the task never ran, or its output leaked)"
+        );
         assert!(scheduler.tasks.is_empty(), "the task is still registered");
         assert_eq!(scheduler.tasks.alive(), 0, "the task allocation leaked");
         assert!(sync::lock(&scheduler.queue).is_empty());
