@@ -146,10 +146,11 @@ const READABLE: Readiness = Readiness {
 /// either its poll finds it, or the dispatch finds its waker.
 ///
 /// Catches: a waker stored outside the slot's lock (a dispatch between the
-/// readiness check and the store finds no waiter: lost wake-up), and a
-/// clear that ignores the tick (a clear after the dispatch forgets the
-/// newer readiness, and nothing will report it again: lost wake-up). Both
-/// show as a deadlock: the task waits for ever.
+/// readiness check and the store finds no waiter: the task waits for ever,
+/// a deadlock), and a clear that ignores the tick (a clear after the
+/// dispatch forgets the newer readiness, which nothing will report again:
+/// a deadlock, or the final check that the readiness is still there
+/// fails).
 #[test]
 fn loom_readiness_dispatch_clear_poll() {
     loom::model(|| {

@@ -1,6 +1,6 @@
 //! The synchronisation primitives of the protocol's hand-offs: `std`
-//! normally, `loom` under `cfg(loom)`, so that the models in
-//! [`loom`](crate::loom) check the code that runs, not a copy of it.
+//! normally, `loom` under `cfg(loom)`, so that the models in `loom.rs`
+//! check the code that runs, not a copy of it.
 //!
 //! Only the primitives whose interleavings matter go through here: the
 //! readiness table's slot locks and shutdown flag, the timer table's lock,
