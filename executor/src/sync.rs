@@ -3,16 +3,17 @@
 //! the code that runs, not a copy of it.
 //!
 //! Only the primitives whose interleavings matter go through here (the
-//! parker, the idle-worker bookkeeping, the local executor's wake-up state);
-//! counters read only by metrics use `std` directly.
+//! parker, the idle-worker bookkeeping, the local executor's wake-up state,
+//! the task registry and a task's cancel flag); counters read only by
+//! metrics use `std` directly.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, fence};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, fence};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
 

@@ -67,10 +67,14 @@ pub mod io;
 pub mod net;
 pub mod promise;
 pub mod reactor;
+mod sync;
 pub mod task;
 pub mod testing;
 pub mod time;
 pub mod wait;
+
+#[cfg(all(test, loom))]
+mod loom;
 
 #[doc(no_inline)]
 pub use crate::awaitable::Awaitable;

@@ -1,5 +1,7 @@
-//! `cargo xtask loom`: the executor's concurrency models under loom, in a
-//! release build of their own (`--cfg loom` changes every crate's code).
+//! `cargo xtask loom`: the concurrency models of the protocol (readiness
+//! table, timers against park, Promise) and of the executor (parker, idle
+//! workers, join handles, shutdown) under loom, in a release build of their
+//! own (`--cfg loom` changes every crate's code).
 
 use std::process::ExitCode;
 
@@ -12,7 +14,8 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     }
     flags.push_str("--cfg loom");
     let status = cargo::cargo()
-        .args(["test", "-p", "baton-executor", "--release", "--lib", "loom"])
+        .args(["test", "-p", "baton-protocol", "-p", "baton-executor"])
+        .args(["--release", "--lib", "loom"])
         .args(args)
         .env("RUSTFLAGS", flags)
         .env(

@@ -4,7 +4,7 @@
 //! - `conformance [flags]`: the conformance matrix on every reactor ×
 //!   executor pair, including the poll(2) build of reactor-poll;
 //! - `ci`: exactly what CI runs (`.ci/run`), without the package installs;
-//! - `loom`: the executor's loom models;
+//! - `loom`: the protocol's and the executor's loom models;
 //! - `bench [flags]`: the benchmarks against tokio and smol (`baton-bench`).
 
 #![forbid(unsafe_code)]
@@ -26,7 +26,7 @@ tasks:
                        --help` lists its flags
   ci                   run what CI runs: fmt, clippy, docs, tests, conformance,
                        loom, bench --quick
-  loom                 run the executor's loom models (slow; release build)
+  loom                 run the protocol's and executor's loom models (release build)
   bench [flags]        run the benchmarks against tokio and smol; `cargo xtask
                        bench --help` lists its flags
 ";

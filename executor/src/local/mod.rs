@@ -287,17 +287,21 @@ impl LocalExecutor {
         let shared = self.shared();
         let first = shared.tasks.close();
         loop {
-            let seen = shared.tasks.removals();
+            let seen = shared.tasks.drain_round();
             shared.tasks.cancel_all();
             self.core.drop_queued();
             while let Ok(task) = shared.remote.pop() {
                 drop(task);
             }
-            // Only this thread drops local tasks, and each round drops every
-            // task woken so far; a round that drops nothing is the last.
-            if shared.tasks.is_empty() || shared.tasks.removals() == seen {
+            if shared.tasks.is_empty() {
                 break;
             }
+            // Only this thread runs and drops the tasks, and this round
+            // dropped every one queued so far, so each task still registered
+            // is being queued by another thread right now: a wake or a spawn
+            // that got past the registry before it closed. Its push counts
+            // a change (`Tasks::queued`); wait for it, then drop it.
+            shared.tasks.wait_change(seen, None);
         }
         shared.pool.shutdown(None);
         if first {

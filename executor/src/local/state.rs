@@ -66,6 +66,7 @@ impl Scheduler for LocalShared {
     fn schedule_remote(&self, runnable: Runnable) {
         // An unbounded queue that is never closed accepts every push.
         let _ = self.remote.push(runnable);
+        self.tasks.queued();
         self.notify();
     }
 

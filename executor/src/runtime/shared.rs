@@ -125,6 +125,7 @@ impl Shared {
     /// Queues a task on the global queue and wakes a worker for it.
     pub(crate) fn push_remote(&self, runnable: Runnable) {
         self.injector.push(runnable);
+        self.tasks.queued();
         self.notify_parked();
     }
 
@@ -256,15 +257,17 @@ impl Shared {
     /// tasks, until none is registered or `deadline` passes.
     fn drain(&self, deadline: Option<Instant>) -> bool {
         loop {
-            let seen = self.tasks.removals();
+            let seen = self.tasks.drain_round();
             self.tasks.cancel_all();
             self.drain_injector();
             if self.tasks.is_empty() {
                 return true;
             }
-            // Still registered: running on a worker that has not exited, or
-            // woken by a destructor after the drain. Wait for a change.
-            if !self.tasks.wait_removal(seen, deadline) {
+            // Still registered: running on a worker that has not exited,
+            // woken by a destructor after the drain, or being queued by
+            // another thread (a wake or spawn that got past the registry
+            // before it closed). Wait for a change.
+            if !self.tasks.wait_change(seen, deadline) {
                 return false;
             }
         }

@@ -102,6 +102,7 @@ impl Local {
         if self.shared.tasks.is_closed() {
             // Shutdown drains the global queue; this worker may be gone.
             self.shared.injector.push(runnable);
+            self.shared.tasks.queued();
             return;
         }
         if yielded {

@@ -12,13 +12,14 @@
 //! on anything reportable, like most short-lived ones, never allocates it).
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use baton_protocol::task::{SpawnOptions, TaskId};
 use baton_protocol::wait::WaitFor;
 
 use super::{Core, TaskState};
+use crate::sync::AtomicBool;
 
 /// How a task was started: by `spawn` (a future) or by `spawn_blocking`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,8 +13,8 @@
 //! tasks at once rarely meet on one lock.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::Waker;
 use std::time::Instant;
 
@@ -25,6 +25,7 @@ use slab::Slab;
 use super::info::NO_SLOT;
 use super::raw::TaskRef;
 use super::{Dump, Kind, Runnable, TaskDump, TaskInfo};
+use crate::sync::{AtomicBool, Condvar, Mutex, MutexGuard, fence};
 
 /// One shard, alone on its cache lines so that two shards' locks never
 /// bounce one line between cores.
@@ -41,9 +42,10 @@ pub(crate) struct Tasks {
     /// Set once by [`close`](Tasks::close): no task is registered afterwards.
     closed: AtomicBool,
     next_id: AtomicU64,
-    /// Tasks that left the registry after it was closed, signalled for
-    /// shutdown's wait.
-    removals: (Mutex<u64>, Condvar),
+    /// Changes since the registry was closed, signalled for shutdown's
+    /// wait: a task left the registry, or was queued where shutdown drains
+    /// ([`queued`](Tasks::queued)).
+    changes: (Mutex<u64>, Condvar),
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -63,7 +65,7 @@ impl Tasks {
                 .collect(),
             closed: AtomicBool::new(false),
             next_id: AtomicU64::new(1),
-            removals: (Mutex::new(0), Condvar::new()),
+            changes: (Mutex::new(0), Condvar::new()),
         }
     }
 
@@ -148,8 +150,30 @@ impl Tasks {
         // The waker is released outside the lock.
         drop(entry);
         if self.is_closed() {
-            *lock(&self.removals.0) += 1;
-            self.removals.1.notify_all();
+            self.note_change();
+        }
+    }
+
+    fn note_change(&self) {
+        *lock(&self.changes.0) += 1;
+        self.changes.1.notify_all();
+    }
+
+    /// Tells a shutdown in progress that a task was just pushed to a queue
+    /// it drains: what an executor calls right after each push to its remote
+    /// queue.
+    ///
+    /// A wake or a spawn that got past the registry before it closed may
+    /// push after the shutdown's last look at that queue; this counts a
+    /// change, so the shutdown drains once more instead of leaving the task
+    /// there (its future never dropped) or waiting for ever. The fence here
+    /// and the one in [`drain_round`](Tasks::drain_round) order the push
+    /// and the closed flag against the flag and the drain: either this sees
+    /// the flag, or the drain sees the push.
+    pub(crate) fn queued(&self) {
+        fence(Ordering::SeqCst);
+        if self.closed.load(Ordering::Relaxed) {
+            self.note_change();
         }
     }
 
@@ -193,29 +217,36 @@ impl Tasks {
         self.shards.iter().all(|s| lock(&s.entries).is_empty())
     }
 
-    /// How many tasks left the registry since it was closed.
-    pub(crate) fn removals(&self) -> u64 {
-        *lock(&self.removals.0)
+    /// Starts a round of a shutdown's drain, on a closed registry: returns
+    /// the count of changes so far, for [`wait_change`](Tasks::wait_change)
+    /// once the round has cancelled every task and emptied the queues.
+    pub(crate) fn drain_round(&self) -> u64 {
+        let seen = *lock(&self.changes.0);
+        // Pairs with the fence in `queued`: the queues drained after this
+        // hold every push that did not see the closed flag.
+        fence(Ordering::SeqCst);
+        seen
     }
 
-    /// Waits until a task leaves the closed registry after `seen`
-    /// [`removals`](Tasks::removals), or the registry is empty, or
-    /// `deadline` passes. Returns false only when the deadline passed.
-    pub(crate) fn wait_removal(&self, seen: u64, deadline: Option<Instant>) -> bool {
-        let mut removals = lock(&self.removals.0);
-        while *removals == seen && !self.is_empty() {
-            removals = match deadline {
+    /// Waits until something changed in the closed registry after `seen`
+    /// (from [`drain_round`](Tasks::drain_round)): a task left it or was
+    /// queued; or until it is empty, or `deadline` passes. Returns false
+    /// only when the deadline passed.
+    pub(crate) fn wait_change(&self, seen: u64, deadline: Option<Instant>) -> bool {
+        let mut changes = lock(&self.changes.0);
+        while *changes == seen && !self.is_empty() {
+            changes = match deadline {
                 None => self
-                    .removals
+                    .changes
                     .1
-                    .wait(removals)
+                    .wait(changes)
                     .unwrap_or_else(PoisonError::into_inner),
                 Some(deadline) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         return false;
                     }
-                    match self.removals.1.wait_timeout(removals, left) {
+                    match self.changes.1.wait_timeout(changes, left) {
                         Ok((guard, _)) => guard,
                         Err(poisoned) => poisoned.into_inner().0,
                     }

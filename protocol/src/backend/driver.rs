@@ -4,14 +4,15 @@ use std::fmt;
 use std::io;
 use std::mem;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::PoisonError;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::{Mode, Readiness, Registrar, Sources, Timers, wake_all};
 use crate::Error;
 use crate::reactor::{Direction, Interest, Reactor, ReactorStats, SourceKey, Tick, TimerKey, Turn};
+use crate::sync::{AtomicBool, Mutex};
 
 /// The OS half of a reactor: what a [`Driver`] asks of the operating system,
 /// and nothing else. One implementation per poller (mio, polling, ...),

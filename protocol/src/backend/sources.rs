@@ -6,14 +6,15 @@ use std::collections::HashMap;
 use std::io;
 use std::mem;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
 use super::pages::Pages;
 use super::wake_all;
 use crate::Error;
 use crate::reactor::{Direction, Interest, SourceKey, Tick};
+use crate::sync::{AtomicBool, Mutex, MutexGuard};
 
 /// How the reactor's poller reports readiness, which decides when the table
 /// asks it to re-arm a source through [`Registrar::arm`].

@@ -214,10 +214,19 @@ impl<T: Send + 'static> Batch<T> {
 
 type Job = Box<dyn FnOnce()>;
 
+#[cfg(not(loom))]
 thread_local! {
     /// Callback batches queued behind the one running on this thread; `None`
     /// when no batch is running here.
     static QUEUED: RefCell<Option<VecDeque<Job>>> = const { RefCell::new(None) };
+}
+
+// Under loom every model thread runs on one OS thread: a `std` thread-local
+// would be shared by all of them, and one thread's running batch would
+// swallow another's callbacks.
+#[cfg(loom)]
+loom::thread_local! {
+    static QUEUED: RefCell<Option<VecDeque<Job>>> = RefCell::new(None);
 }
 
 /// Runs `job` now, or, if a batch is already running on this thread, after

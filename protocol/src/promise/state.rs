@@ -1,12 +1,13 @@
 //! The state behind a [`Promise`](super::Promise), and who may touch it.
 
 use std::mem;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
 use std::task::Waker;
 
 use slab::Slab;
 
 use super::DoneCallback;
+use crate::sync::{Mutex, MutexGuard};
 use crate::{Error, Handle};
 
 /// What every reference to one Promise shares.

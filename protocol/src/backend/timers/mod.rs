@@ -13,7 +13,7 @@ mod wheel;
 mod tests;
 
 use std::mem;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -22,6 +22,7 @@ use self::near::Near;
 use self::wheel::{Expiration, TICK_SHIFT, Wheel};
 use crate::Error;
 use crate::reactor::TimerKey;
+use crate::sync::{Mutex, MutexGuard};
 
 /// Timers inserted behind a wheel that ran ahead of the clock, beyond the
 /// number of timers in the wheel, before the wheel is rebuilt from the clock
