@@ -14,6 +14,7 @@ mod cargo;
 mod ci;
 mod conformance;
 mod loom;
+mod tools;
 
 use std::process::ExitCode;
 
