@@ -17,6 +17,10 @@
 //!   missing result), or a server that exits or writes to standard error;
 //! - file descriptors the server still holds once the clients are gone,
 //!   compared with its idle count before the load.
+//!
+//! Every child is owned by a guard that kills it when dropped; SIGINT,
+//! SIGTERM and SIGHUP only raise [`interrupted`], so the soak unwinds
+//! through those guards instead of dying with its servers still running.
 
 mod child;
 mod load;
@@ -26,6 +30,7 @@ mod report;
 mod verdict;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::{cargo, tools};
@@ -45,6 +50,14 @@ on fds left open after the load.
 
 /// The share of the time `resp` gets; `echo` has the rest.
 const RESP_SHARE: f64 = 0.6;
+
+/// Set by SIGINT, SIGTERM or SIGHUP.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the soak was asked to stop by a signal.
+fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
 
 pub(crate) fn run(args: &[String]) -> ExitCode {
     let minutes = match parse_args(args) {
@@ -94,6 +107,8 @@ fn parse_args(args: &[String]) -> Result<Option<f64>, String> {
 
 /// Runs both phases; `Ok(false)` if one failed (its problems printed).
 fn soak(minutes: f64) -> Result<bool, String> {
+    ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed))
+        .map_err(|e| format!("cannot handle SIGINT and SIGTERM: {e}"))?;
     tools::ensure(&["redis-benchmark"], &["redis-tools"])?;
     let resp = cargo::build_release_bin("baton-examples", "resp")?;
     let echo = cargo::build_release_bin("baton-examples", "echo")?;
@@ -119,6 +134,9 @@ fn soak(minutes: f64) -> Result<bool, String> {
     let started = Instant::now();
     let mut summaries = Vec::new();
     for plan in &plans {
+        if interrupted() {
+            return Err("interrupted".to_owned());
+        }
         eprintln!(
             "xtask soak: {} under load for {:.0?}",
             plan.name, plan.budget

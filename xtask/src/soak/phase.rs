@@ -149,6 +149,10 @@ fn load(server: &mut Server, runs: &[Run], budget: Duration, outcome: &mut Outco
     // end past the budget.
     let mut took = vec![Duration::ZERO; runs.len()];
     loop {
+        if super::interrupted() {
+            outcome.problems.push("interrupted by a signal".to_owned());
+            return;
+        }
         if let Some(problem) = server_problem(server) {
             outcome.problems.push(problem);
             return;
@@ -228,6 +232,10 @@ fn settle(server: &mut Server, outcome: &mut Outcome) {
         match proc::usage(server.pid()) {
             Ok(usage) if usage.fds <= outcome.idle.fds || Instant::now() >= deadline => {
                 break usage;
+            }
+            Ok(_) if super::interrupted() => {
+                outcome.problems.push("interrupted by a signal".to_owned());
+                return;
             }
             Ok(_) => thread::sleep(TICK),
             Err(e) => {
