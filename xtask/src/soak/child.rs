@@ -1,8 +1,8 @@
 //! The processes a soak starts, each owned by a guard that kills and reaps
 //! it when dropped: on success, on a failed check, on an early `return`
 //! and while a panic unwinds alike, so no server or client outlives the
-//! soak. (Ctrl-C reaches the children directly: the terminal signals the
-//! whole foreground process group.)
+//! soak. Signals do not bypass them: SIGINT, SIGTERM and SIGHUP only set a
+//! flag that ends the soak's loops (see the `soak` module).
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
