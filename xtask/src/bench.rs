@@ -4,11 +4,10 @@
 //! runs `baton-bench suite`, which writes `target/bench/latest.json`, the
 //! markdown table and, on a full run, `BENCHMARKS.md`.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 
-use crate::cargo;
+use crate::{cargo, tools};
 
 const USAGE: &str = "\
 usage: cargo xtask bench [--quick] [--filter w1,w2] [--runtimes r1,r2]
@@ -35,7 +34,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    let bench = match build_release_bin("baton-bench", "baton-bench") {
+    let bench = match cargo::build_release_bin("baton-bench", "baton-bench") {
         Ok(path) => path,
         Err(e) => {
             eprintln!("xtask bench: {e}");
@@ -107,7 +106,7 @@ fn resp_server() -> Option<PathBuf> {
         );
         return None;
     }
-    match build_release_bin("baton-examples", "resp") {
+    match cargo::build_release_bin("baton-examples", "resp") {
         Ok(path) => Some(path),
         Err(e) => {
             eprintln!("xtask bench: {e}; the resp workload runs redis-server alone");
@@ -116,72 +115,13 @@ fn resp_server() -> Option<PathBuf> {
     }
 }
 
-fn on_path(name: &str) -> bool {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .any(|dir| dir.join(name).is_file())
-}
-
-/// Installs redis-server and redis-tools with apt-get when either program
-/// is missing. A failure is printed; the suite then skips `resp` and says
-/// why.
+/// Installs redis-server and redis-tools when either program is missing.
+/// A failure is printed; the suite then skips `resp` and says why.
 fn install_redis() {
-    if on_path("redis-server") && on_path("redis-benchmark") {
-        return;
+    if let Err(e) = tools::ensure(
+        &["redis-server", "redis-benchmark"],
+        &["redis-server", "redis-tools"],
+    ) {
+        eprintln!("xtask bench: {e}");
     }
-    if !on_path("apt-get") {
-        eprintln!(
-            "xtask bench: redis-server / redis-benchmark are missing and there is no apt-get"
-        );
-        return;
-    }
-    eprintln!("xtask bench: installing redis-server and redis-tools (apt-get)");
-    let quiet = |cmd: &mut Command| {
-        cmd.env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let installed = quiet(Command::new("apt-get").args(["update", "-qq"]))
-        && quiet(Command::new("apt-get").args([
-            "install",
-            "-y",
-            "-qq",
-            "redis-server",
-            "redis-tools",
-        ]));
-    if !installed {
-        eprintln!("xtask bench: apt-get could not install redis-server and redis-tools");
-    }
-}
-
-/// Builds binary `bin` of `package` in release mode and returns its path.
-fn build_release_bin(package: &str, bin: &str) -> Result<PathBuf, String> {
-    let mut cmd = cargo::cargo();
-    cmd.args(["build", "--release", "-p", package, "--bin", bin])
-        .arg("--message-format=json-render-diagnostics")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let mut child = cmd.spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
-    let mut executable = None;
-    if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let Ok(msg) = serde_json::from_str::<serde_json::Value>(&line) else {
-                continue;
-            };
-            if msg["reason"] == "compiler-artifact"
-                && msg["target"]["name"] == bin
-                && let Some(path) = msg["executable"].as_str()
-            {
-                executable = Some(Path::new(path).to_path_buf());
-            }
-        }
-    }
-    let status = child.wait().map_err(|e| format!("cargo failed: {e}"))?;
-    if !status.success() {
-        return Err(format!("building {package}'s {bin} failed ({status})"));
-    }
-    executable.ok_or_else(|| format!("cargo built no executable {bin} for {package}"))
 }

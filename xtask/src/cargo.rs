@@ -1,5 +1,5 @@
 //! Running cargo from xtask: the workspace root, and builds whose test
-//! binaries we need to run ourselves.
+//! or release binaries we need to run ourselves.
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
@@ -43,14 +43,49 @@ pub(crate) fn poll2_target_dir() -> PathBuf {
 /// poll(2) build) and returns its path.
 pub(crate) fn build_test_binary(package: &str, test: &str, poll2: bool) -> Result<PathBuf, String> {
     let mut cmd = cargo();
-    cmd.args(["test", "-p", package, "--test", test, "--no-run"])
-        .arg("--message-format=json-render-diagnostics")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    cmd.args(["test", "-p", package, "--test", test, "--no-run"]);
     if poll2 {
         cmd.env("RUSTFLAGS", poll2_rustflags())
             .env("CARGO_TARGET_DIR", poll2_target_dir());
     }
+    let is_it = |target: &serde_json::Value| {
+        target["name"] == test
+            && target["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "test"))
+    };
+    match build(cmd, is_it) {
+        Ok(Some(path)) => Ok(path),
+        Ok(None) => Err(format!(
+            "cargo built no executable for {package}'s {test} test"
+        )),
+        Err(status) => Err(format!(
+            "building {package}'s {test} test failed ({status})"
+        )),
+    }
+}
+
+/// Builds binary `bin` of `package` in release mode and returns its path.
+pub(crate) fn build_release_bin(package: &str, bin: &str) -> Result<PathBuf, String> {
+    let mut cmd = cargo();
+    cmd.args(["build", "--release", "-p", package, "--bin", bin]);
+    match build(cmd, |target| target["name"] == bin) {
+        Ok(Some(path)) => Ok(path),
+        Ok(None) => Err(format!("cargo built no executable {bin} for {package}")),
+        Err(status) => Err(format!("building {package}'s {bin} failed ({status})")),
+    }
+}
+
+/// Runs the cargo build `cmd` with JSON messages and returns the path of
+/// the last executable whose target `wanted` accepts (`Ok(None)`: none);
+/// `Err` says why the build failed.
+fn build(
+    mut cmd: Command,
+    wanted: impl Fn(&serde_json::Value) -> bool,
+) -> Result<Option<PathBuf>, String> {
+    cmd.arg("--message-format=json-render-diagnostics")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     let mut child = cmd.spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
     let mut executable = None;
     if let Some(stdout) = child.stdout.take() {
@@ -59,21 +94,18 @@ pub(crate) fn build_test_binary(package: &str, test: &str, poll2: bool) -> Resul
             let Ok(msg) = serde_json::from_str::<serde_json::Value>(&line) else {
                 continue;
             };
-            let is_it = msg["reason"] == "compiler-artifact"
-                && msg["target"]["name"] == test
-                && msg["target"]["kind"]
-                    .as_array()
-                    .is_some_and(|k| k.iter().any(|k| k == "test"));
-            if is_it && let Some(path) = msg["executable"].as_str() {
+            if msg["reason"] == "compiler-artifact"
+                && wanted(&msg["target"])
+                && let Some(path) = msg["executable"].as_str()
+            {
                 executable = Some(PathBuf::from(path));
             }
         }
     }
     let status = child.wait().map_err(|e| format!("cargo failed: {e}"))?;
-    if !status.success() {
-        return Err(format!(
-            "building {package}'s {test} test failed ({status})"
-        ));
+    if status.success() {
+        Ok(executable)
+    } else {
+        Err(status.to_string())
     }
-    executable.ok_or_else(|| format!("cargo built no executable for {package}'s {test} test"))
 }

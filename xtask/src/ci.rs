@@ -79,6 +79,11 @@ const STEPS: &[Step] = &[
         command: &["cargo", "xtask", "bench", "--quick"],
         env: &[],
     },
+    Step {
+        name: "soak, 1 minute (no RSS growth, errors or leaked fds under load)",
+        command: &["cargo", "xtask", "soak", "--minutes", "1"],
+        env: &[],
+    },
 ];
 
 pub(crate) fn run() -> ExitCode {

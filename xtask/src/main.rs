@@ -5,7 +5,9 @@
 //!   executor pair, including the poll(2) build of reactor-poll;
 //! - `ci`: exactly what CI runs (`.ci/run`), without the package installs;
 //! - `loom`: the protocol's and the executor's loom models;
-//! - `bench [flags]`: the benchmarks against tokio and smol (`baton-bench`).
+//! - `bench [flags]`: the benchmarks against tokio and smol (`baton-bench`);
+//! - `soak [--minutes N]`: the example servers under load, watched for
+//!   leaks of memory and file descriptors.
 
 #![forbid(unsafe_code)]
 
@@ -14,6 +16,8 @@ mod cargo;
 mod ci;
 mod conformance;
 mod loom;
+mod soak;
+mod tools;
 
 use std::process::ExitCode;
 
@@ -25,10 +29,13 @@ tasks:
                        the poll(2) build included); `cargo xtask conformance
                        --help` lists its flags
   ci                   run what CI runs: fmt, clippy, docs, tests, conformance,
-                       loom, bench --quick
+                       loom, bench --quick, soak --minutes 1
   loom                 run the protocol's and executor's loom models (release build)
   bench [flags]        run the benchmarks against tokio and smol; `cargo xtask
                        bench --help` lists its flags
+  soak [--minutes N]   run the resp and echo examples under load for N
+                       minutes (default 5), failing on RSS growth, errors
+                       or leaked fds
 ";
 
 fn main() -> ExitCode {
@@ -40,6 +47,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("loom") => loom::run(&rest),
         Some("bench") => bench::run(&rest),
+        Some("soak") => soak::run(&rest),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
