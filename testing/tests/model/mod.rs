@@ -29,7 +29,7 @@ use self::world::World;
 
 /// Sequences per subject in a plain `cargo test` (six subjects), unless
 /// `PROPTEST_CASES` says otherwise (`cargo xtask fuzz-model --cases N`).
-const DEFAULT_CASES: u32 = 500;
+const DEFAULT_CASES: u32 = 1000;
 
 /// The longest sequence generated.
 const MAX_LEN: usize = 48;
@@ -49,6 +49,9 @@ pub(crate) fn check<R: Reactor + 'static>(test: &str, make: fn() -> Result<R, Er
     }
     config.failure_persistence = None;
     config.rng_seed = RngSeed::Fixed(seed.get());
+    // A failing case can cost a second (a lost wake-up waits out the settle
+    // loop); shrinking stops after this long with the smallest found so far.
+    config.max_shrink_time = 120_000;
     let cases = config.cases;
     // Timer delays of a few milliseconds keep real-clock sequences short;
     // under virtual time any delay is free.

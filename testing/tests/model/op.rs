@@ -13,7 +13,7 @@ use baton_protocol::{Direction, Interest};
 use proptest::prelude::*;
 
 /// How many socket pairs each sequence has to register.
-pub(crate) const PIPES: usize = 3;
+pub(crate) const PIPES: usize = 2;
 
 /// Waiter identities per (source, direction): several waiters on one
 /// direction exercise Decision 1; the same identity again exercises
@@ -192,32 +192,32 @@ fn tick() -> impl Strategy<Value = TickChoice> {
 /// real clock keeps a sequence short, any value is free under virtual time.
 pub(crate) fn op(max_ms: u8) -> impl Strategy<Value = Op> {
     let pipe = 0..PIPES;
-    let src = 0..8usize;
-    let timer = 0..8usize;
+    let src = 0..4usize;
+    let timer = 0..4usize;
     prop_oneof![
         6 => (pipe.clone(), int()).prop_map(|(pipe, int)| Op::Register { pipe, int }),
         1 => any::<bool>().prop_map(|regular_file| Op::RegisterBad { regular_file }),
         3 => (src.clone(), int()).prop_map(|(src, int)| Op::Reregister { src, int }),
         2 => src.clone().prop_map(|src| Op::Deregister { src }),
         2 => src.clone().prop_map(|src| Op::Close { src }),
-        10 => (src.clone(), dir(), 0..WAITERS)
+        12 => (src.clone(), dir(), 0..WAITERS)
             .prop_map(|(src, dir, waiter)| Op::PollReady { src, dir, waiter }),
-        8 => (src, dir(), tick(), any::<bool>())
+        10 => (src, dir(), tick(), any::<bool>())
             .prop_map(|(src, dir, tick, drained)| Op::Clear { src, dir, tick, drained }),
         6 => (pipe.clone(), 1..=64usize).prop_map(|(pipe, len)| Op::Write { pipe, len }),
         6 => (pipe.clone(), 1..=96usize).prop_map(|(pipe, len)| Op::Read { pipe, len }),
         2 => pipe.clone().prop_map(|pipe| Op::Fill { pipe }),
         3 => pipe.prop_map(|pipe| Op::DrainPeer { pipe }),
-        5 => delay(max_ms).prop_map(|delay| Op::InsertTimer { delay }),
-        3 => (timer.clone(), delay(max_ms)).prop_map(|(timer, delay)| Op::ResetTimer { timer, delay }),
-        3 => timer.clone().prop_map(|timer| Op::CancelTimer { timer }),
-        3 => timer.prop_map(|timer| Op::PollTimer { timer }),
+        4 => delay(max_ms).prop_map(|delay| Op::InsertTimer { delay }),
+        2 => (timer.clone(), delay(max_ms)).prop_map(|(timer, delay)| Op::ResetTimer { timer, delay }),
+        2 => timer.clone().prop_map(|timer| Op::CancelTimer { timer }),
+        2 => timer.prop_map(|timer| Op::PollTimer { timer }),
         8 => (prop_oneof![3 => Just(0u8), 1 => 1..=2u8], any::<bool>())
             .prop_map(|(ms, idle)| Op::Park { ms, idle }),
         2 => Just(Op::Unpark),
         1 => Just(Op::ParkUnparkedFromThread),
         2 => delay(max_ms).prop_map(|delay| Op::Advance { delay }),
-        3 => Just(Op::Settle),
+        5 => Just(Op::Settle),
         1 => Just(Op::Shutdown),
     ]
 }

@@ -28,10 +28,12 @@ pub(crate) type Step = Result<(), String>;
 /// a correct real reactor needs one or two.
 const SETTLE_TURNS: usize = 32;
 
-/// Each settle turn's timeout: a correct reactor returns long before (an
-/// event is already queued, or the nearest timer bounds the wait); only a
-/// lost wake-up waits this long, SETTLE_TURNS times, before failing.
-const SETTLE_PARK: Duration = Duration::from_millis(100);
+/// Each settle turn's timeout. Not a speed claim: a correct reactor returns
+/// before it (the kernel queues a socket pair's event as the write or read
+/// that causes it returns, and the nearest timer bounds the wait); only a
+/// lost wake-up waits this long, SETTLE_TURNS times, before failing — which
+/// also bounds what each failing case costs the shrinker.
+const SETTLE_PARK: Duration = Duration::from_millis(20);
 
 /// On a real clock, settle waits for the timers due within this horizon
 /// (op delays are a few milliseconds; `Delay::Hour` timers are left alone).
