@@ -5,7 +5,8 @@
 //!   executor pair, including the poll(2) build of reactor-poll;
 //! - `ci`: exactly what CI runs (`.ci/run`), without the package installs;
 //! - `loom`: the executor's loom models;
-//! - `bench [flags]`: the benchmarks against tokio and smol (`baton-bench`).
+//! - `bench [flags]`: the benchmarks against tokio and smol (`baton-bench`);
+//! - `fuzz-model [--cases N]`: the reactor model test, long, in release.
 
 #![forbid(unsafe_code)]
 
@@ -13,6 +14,7 @@ mod bench;
 mod cargo;
 mod ci;
 mod conformance;
+mod fuzz_model;
 mod loom;
 
 use std::process::ExitCode;
@@ -29,6 +31,8 @@ tasks:
   loom                 run the executor's loom models (slow; release build)
   bench [flags]        run the benchmarks against tokio and smol; `cargo xtask
                        bench --help` lists its flags
+  fuzz-model [flags]   run the reactor model test on N sequences per subject
+                       (release); `cargo xtask fuzz-model --help` lists its flags
 ";
 
 fn main() -> ExitCode {
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("loom") => loom::run(&rest),
         Some("bench") => bench::run(&rest),
+        Some("fuzz-model") => fuzz_model::run(&rest),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
