@@ -283,16 +283,15 @@ impl World {
     /// the call that just returned; they are forgotten.
     fn all_woken(&mut self, src: usize, dirs: &[Direction], why: &str) -> Step {
         let mut missed = Vec::new();
-        self.waiters.retain(|&(s, dir, id), waiter| {
-            if s != src || !dirs.contains(&dir) {
-                return true;
+        for (&(s, dir, id), waiter) in &mut self.waiters {
+            if s == src && dirs.contains(&dir) {
+                if waiter.unwoken() {
+                    missed.push((dir, id));
+                }
+                waiter.stored_at = None;
             }
-            if waiter.unwoken() {
-                missed.push((dir, id));
-            }
-            waiter.stored_at = None;
-            true
-        });
+        }
+        missed.sort_by_key(|&(dir, id)| (dir.index(), id));
         if missed.is_empty() {
             Ok(())
         } else {
@@ -777,12 +776,13 @@ impl World {
         if was {
             return Ok(());
         }
-        let missed: Vec<_> = self
+        let mut missed: Vec<_> = self
             .waiters
             .iter()
             .filter(|(_, w)| w.unwoken())
             .map(|(k, _)| *k)
             .collect();
+        missed.sort_by_key(|&(src, dir, id)| (src, dir.index(), id));
         if !missed.is_empty() {
             return Err(format!("shutdown did not wake the waiters {missed:?}"));
         }
