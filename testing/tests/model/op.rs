@@ -7,8 +7,6 @@
 //! has none yet uses a key no reactor ever handed out. Indices keep every
 //! sequence meaningful when the shrinker removes operations from it.
 
-use std::time::Duration;
-
 use baton_protocol::{Direction, Interest};
 use proptest::prelude::*;
 
@@ -64,19 +62,10 @@ pub(crate) enum Delay {
     Ms(u8),
     /// An hour ahead: fires only under virtual time.
     Hour,
-}
-
-impl Delay {
-    /// `(ahead, duration)`: whether the deadline is after now, and by how
-    /// much it differs from now.
-    pub(crate) fn offset(self) -> (bool, Duration) {
-        match self {
-            Delay::Past => (false, Duration::from_millis(1)),
-            Delay::Zero => (true, Duration::ZERO),
-            Delay::Ms(ms) => (true, Duration::from_millis(u64::from(ms))),
-            Delay::Hour => (true, Duration::from_secs(3600)),
-        }
-    }
+    /// The deadline timer `.0` was last given (now if there is none):
+    /// equal deadlines, which must fire in insertion order, on a real clock
+    /// too.
+    Like(usize),
 }
 
 /// One step of a sequence.
@@ -177,6 +166,7 @@ fn delay(max_ms: u8) -> impl Strategy<Value = Delay> {
         2 => Just(Delay::Zero),
         6 => (1..=max_ms).prop_map(Delay::Ms),
         1 => Just(Delay::Hour),
+        2 => (0..4usize).prop_map(Delay::Like),
     ]
 }
 

@@ -90,6 +90,8 @@ pub(crate) struct World {
     waiters: HashMap<(usize, Direction, usize), Waiter>,
     timer_log: Arc<Mutex<Vec<(usize, Instant)>>>,
     timer_wakers: Vec<Waker>,
+    /// The deadline each timer was last given, for `Delay::Like`.
+    timer_deadlines: Vec<Instant>,
 }
 
 fn err_name(e: &Error) -> String {
@@ -122,6 +124,7 @@ impl World {
             waiters: HashMap::new(),
             timer_log: Arc::default(),
             timer_wakers: Vec::new(),
+            timer_deadlines: Vec::new(),
         })
     }
 
@@ -170,9 +173,12 @@ impl World {
 
     fn deadline(&self, delay: Delay) -> Instant {
         let now = self.reactor().now();
-        match delay.offset() {
-            (true, d) => now + d,
-            (false, d) => now.checked_sub(d).unwrap_or(now),
+        match delay {
+            Delay::Past => now.checked_sub(Duration::from_millis(1)).unwrap_or(now),
+            Delay::Zero => now,
+            Delay::Ms(ms) => now + Duration::from_millis(u64::from(ms)),
+            Delay::Hour => now + Duration::from_secs(3600),
+            Delay::Like(t) => self.timer(t).map_or(now, |t| self.timer_deadlines[t]),
         }
     }
 
@@ -510,6 +516,7 @@ impl World {
         }
         self.model.timer_inserted(key, deadline);
         self.timer_wakers.push(waker);
+        self.timer_deadlines.push(deadline);
         Ok(())
     }
 
@@ -524,6 +531,7 @@ impl World {
                 got.map_err(|e| format!("reset_timer: expected Ok, got {}", err_name(&e)))?;
                 let fired = matches!(self.model.timers[t].1, TimerLife::Fired { .. });
                 self.model.timer_reset(t, deadline);
+                self.timer_deadlines[t] = deadline;
                 if fired {
                     // Firing consumed the waker (the timer table keeps none
                     // until the next poll), so a caller that re-arms a fired
@@ -681,11 +689,8 @@ impl World {
         let Some(advance) = &self.subject.advance else {
             return Ok(());
         };
-        let by = match delay.offset() {
-            (true, d) => d,
-            (false, _) => Duration::ZERO,
-        };
         let before = self.reactor().now();
+        let by = self.deadline(delay).saturating_duration_since(before);
         // Shutdown emptied the timer table: nothing is left to fire.
         let want = if self.model.shutdown {
             Vec::new()
