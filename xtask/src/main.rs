@@ -8,6 +8,7 @@
 //! - `bench [flags]`: the benchmarks against tokio and smol (`baton-bench`);
 //! - `soak [--minutes N]`: the example servers under load, watched for
 //!   leaks of memory and file descriptors.
+//! - `fuzz-model [--cases N]`: the reactor model test, long, in release.
 
 #![forbid(unsafe_code)]
 
@@ -15,6 +16,7 @@ mod bench;
 mod cargo;
 mod ci;
 mod conformance;
+mod fuzz_model;
 mod loom;
 mod soak;
 mod tools;
@@ -36,6 +38,8 @@ tasks:
   soak [--minutes N]   run the resp and echo examples under load for N
                        minutes (default 5), failing on RSS growth, errors
                        or leaked fds
+  fuzz-model [flags]   run the reactor model test on N sequences per subject
+                       (release); `cargo xtask fuzz-model --help` lists its flags
 ";
 
 fn main() -> ExitCode {
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
         Some("loom") => loom::run(&rest),
         Some("bench") => bench::run(&rest),
         Some("soak") => soak::run(&rest),
+        Some("fuzz-model") => fuzz_model::run(&rest),
         Some("-h" | "--help") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
