@@ -136,6 +136,7 @@ const READABLE: Readiness = Readiness {
     writable: false,
     hangup: false,
     read_closed: false,
+    invalid: false,
 };
 
 /// The readiness table's central race (`Sources::dispatch`,
