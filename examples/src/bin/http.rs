@@ -113,12 +113,12 @@ fn main() -> ExitCode {
                         if let Err(e) = signals.recv().await {
                             eprintln!("http: waiting for signals failed: {e}; stopping");
                         }
-                        eprintln!("http: shutting down: no new connections, draining");
+                        println!("http: shutting down: no new connections, draining");
                     };
                     match http::serve(&listener, deadlines.0, stop).await? {
-                        Drained::Clean => eprintln!("http: drained"),
+                        Drained::Clean => println!("http: drained"),
                         Drained::Cancelled(n) => {
-                            eprintln!("http: drain deadline passed: {n} connections cancelled")
+                            println!("http: drain deadline passed: {n} connections cancelled")
                         }
                     }
                     Ok(())
