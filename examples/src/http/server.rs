@@ -112,11 +112,10 @@ pub async fn serve(
     // Stop accepting (the listener is no longer polled) and ask every
     // connection to finish.
     stopping.set_result(())?;
-    let open = connections.len();
     match time::timeout(config.drain_timeout, connections.join()).await {
         Ok(_) => Ok(Drained::Clean),
         Err(Error::Elapsed) => {
-            let left = connections.len().min(open);
+            let left = connections.len();
             connections.cancel();
             let _cancelled = connections.join().await;
             Ok(Drained::Cancelled(left))
