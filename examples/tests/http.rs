@@ -292,7 +292,7 @@ fn slow_and_silent_clients_are_cut_off() {
     // Real deadlines, short: the assertion is only that the server closes
     // (the hang guard bounds the wait); `http_virtual_time.rs` checks the
     // instants.
-    let mut server = server(&["--header-timeout", "0.3", "--idle-timeout", "0.3"]);
+    let mut server = server(&["--header-timeout", "1", "--idle-timeout", "1"]);
     let pid = server.pid();
     let baseline = fds(pid);
     let mut slowloris = server.connect();
