@@ -20,6 +20,8 @@
 //!   line, `{"metrics": {..}}` or `{"skipped": "why"}`;
 //! - `serve <runtime>`: an echo server; prints `listening <addr>` and
 //!   serves until its standard input closes;
+//! - `serve-http <runtime>`: the `http` workload's hyper server; prints
+//!   `listening <addr>` and serves until its standard input closes;
 //! - `load --addr A --conns C --size M --warmup-ms W --ms T --server-pid P`:
 //!   the echo load generator; prints one JSON line.
 //!
@@ -29,6 +31,7 @@
 #![forbid(unsafe_code)]
 
 mod echo;
+mod http;
 mod proc;
 mod rt;
 mod suite;
@@ -51,6 +54,7 @@ usage:
                     [--plot] [--root DIR] [--resp-bin PATH] [--command TEXT]
   baton-bench run <runtime> <workload> <size>
   baton-bench serve <runtime>
+  baton-bench serve-http <runtime>
   baton-bench load --addr A --conns C --size M --warmup-ms W --ms T --server-pid P
 ";
 
@@ -147,6 +151,13 @@ fn cli() -> Result<(), String> {
                 _ => return Err(format!("serve takes <runtime>\n{USAGE}")),
             };
             echo::serve(kind)
+        }
+        "serve-http" => {
+            let kind = match parser.next().map_err(err)? {
+                Some(Value(v)) => runtime(&v.string().map_err(err)?)?,
+                _ => return Err(format!("serve-http takes <runtime>\n{USAGE}")),
+            };
+            http::serve(kind)
         }
         "load" => {
             let mut addr: Option<SocketAddr> = None;

@@ -11,6 +11,9 @@
 //! - [`resp`]: a key-value server speaking RESP2, driven by `redis-cli` and
 //!   `redis-benchmark` (binary `resp`).
 //! - [`chat`]: a line-based chat room (binary `chat`).
+//! - [`http`]: an HTTP/1.1 and h2c server on hyper, with deadlines
+//!   against slow clients and a graceful shutdown, and a client (binary
+//!   `http`).
 //! - [`sleep_heap`]: many sleeping tasks, woken in deadline order (binary
 //!   `sleep_heap`).
 //! - [`step`]: the design note's IPython session, stepped by hand with
@@ -25,6 +28,7 @@
 pub mod chat;
 pub mod cli;
 pub mod echo;
+pub mod http;
 pub mod resp;
 pub mod retry;
 mod server;

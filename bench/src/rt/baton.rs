@@ -14,9 +14,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use baton_executor::{LocalExecutor, Runtime};
+use baton_hyper::{BatonIo, BatonTimer};
 use baton_protocol::net::{TcpListener as BatonListener, TcpStream};
 use baton_protocol::{Error, Handle, Promise, Reactor};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use hyper::service::service_fn;
 
 use super::{OneShot, Remote, Rt};
 
@@ -151,6 +153,10 @@ macro_rules! baton_rt {
                 serve_echo::<Self>(listener)
             }
 
+            fn serve_http(listener: TcpListener) -> impl Future<Output = ()> {
+                serve_http::<Self>(listener)
+            }
+
             fn serve_idle(
                 listener: TcpListener,
                 ready: Arc<AtomicUsize>,
@@ -196,6 +202,22 @@ async fn echo(mut stream: TcpStream) {
                 }
             }
         }
+    }
+}
+
+async fn serve_http<R: Rt>(listener: TcpListener) {
+    let listener = BatonListener::from_std(listener).expect("a listening socket");
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        R::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(BatonTimer::new())
+                .serve_connection(BatonIo::new(stream), service_fn(crate::http::hello))
+                .await;
+        });
     }
 }
 

@@ -170,6 +170,11 @@ pub(crate) trait Rt {
     /// on each, one task per connection.
     fn serve_echo(listener: TcpListener) -> impl Future<Output = ()>;
 
+    /// Accepts connections on `listener` for ever, serving HTTP/1.1 with
+    /// hyper ([`crate::http::hello`]) on each, one task per connection,
+    /// through the runtime's hyper glue.
+    fn serve_http(listener: TcpListener) -> impl Future<Output = ()>;
+
     /// Accepts connections on `listener` for ever; each connection's task
     /// reads one byte, adds one to `ready`, then waits to read again.
     fn serve_idle(listener: TcpListener, ready: Arc<AtomicUsize>) -> impl Future<Output = ()>;

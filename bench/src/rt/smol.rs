@@ -12,9 +12,12 @@ use std::time::Instant;
 
 use async_executor::{Executor, LocalExecutor};
 use async_io::{Async, Timer};
+use baton_hyper::BatonIo;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use hyper::service::service_fn;
 
 use super::{FuturesShot, NoRemote, Remote, Rt};
+use crate::http::smol::SmolTimer;
 
 /// The multi-thread executor: one per process (a child process runs one
 /// runtime), so tasks reach it without a handle, as with `smol::spawn`.
@@ -96,6 +99,22 @@ macro_rules! smol_rt {
                     };
                     let _ = stream.get_ref().set_nodelay(true);
                     Self::spawn(echo(stream));
+                }
+            }
+
+            async fn serve_http(listener: TcpListener) {
+                let listener = Async::new(listener).expect("a listening socket");
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let _ = stream.get_ref().set_nodelay(true);
+                    Self::spawn(async move {
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .timer(SmolTimer)
+                            .serve_connection(BatonIo::new(stream), service_fn(crate::http::hello))
+                            .await;
+                    });
                 }
             }
 

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::{Builder, Handle, Runtime};
 
@@ -117,6 +119,23 @@ impl Rt for Tokio {
                         }
                     }
                 }
+            });
+        }
+    }
+
+    async fn serve_http(listener: TcpListener) {
+        listener.set_nonblocking(true).expect("a listening socket");
+        let listener = tokio::net::TcpListener::from_std(listener).expect("a listening socket");
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .serve_connection(TokioIo::new(stream), service_fn(crate::http::hello))
+                    .await;
             });
         }
     }

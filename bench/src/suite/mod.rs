@@ -5,6 +5,7 @@
 //! chart.
 
 mod child;
+mod http;
 mod plot;
 mod report;
 mod resp;
@@ -116,6 +117,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
                     Driver::IdleConns => run_idle_conns(&exe, kind, size, deadline),
                     Driver::Echo => run_echo(&exe, kind, size, options.quick, deadline),
                     Driver::Resp => resp.run(kind, size, options.quick, deadline),
+                    Driver::Http => http::run(&exe, kind, size, options.quick, deadline),
                 };
                 let tag = format!("[{}/{repeats}] {} {size} {kind}", rep + 1, w.name);
                 match outcome {

@@ -50,6 +50,8 @@ pub(crate) enum Driver {
     Echo,
     /// The `resp` example or `redis-server`, and `redis-benchmark`.
     Resp,
+    /// A hyper server child (`serve-http`), and `wrk`.
+    Http,
 }
 
 /// A workload of the suite.
@@ -75,7 +77,7 @@ impl Workload {
     /// Whether `kind` takes part.
     pub(crate) fn runs_on(&self, kind: Kind) -> bool {
         match self.driver {
-            Driver::Child | Driver::IdleConns => kind.is_runtime(),
+            Driver::Child | Driver::IdleConns | Driver::Http => kind.is_runtime(),
             Driver::Echo => kind.is_runtime() || kind == Kind::Mio,
             Driver::Resp => kind.is_baton() || kind == Kind::Redis,
         }
@@ -238,6 +240,28 @@ pub(crate) const ALL: &[Workload] = &[
         ],
         driver: Driver::Resp,
         reference: Kind::Redis,
+    },
+    Workload {
+        name: "http",
+        what: "wrk (1 thread, C connections, keep-alive) against the same hyper HTTP/1.1 service on every runtime (baton-hyper; hyper-util's tokio glue; BatonIo + an async-io timer on smol): wall time per request (1e9 / requests per second), p99 latency, server CPU per request",
+        sizes: &["c1", "c16", "c256"],
+        quick: &["c16"],
+        metrics: &[
+            Metric {
+                name: "req_ns",
+                unit: "ns/req",
+            },
+            Metric {
+                name: "p99_us",
+                unit: "µs",
+            },
+            Metric {
+                name: "cpu_ns",
+                unit: "CPU ns/req",
+            },
+        ],
+        driver: Driver::Http,
+        reference: Kind::TokioMulti,
     },
     Workload {
         name: "idle_tasks",

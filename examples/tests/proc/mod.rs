@@ -107,6 +107,42 @@ impl Server {
     pub fn connect(&self) -> Conn {
         Conn::new(self.addr)
     }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends the server a signal (`"TERM"`, `"INT"`, ...) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// The next line the server prints on standard output, waiting at most
+    /// [`GUARD`].
+    pub fn next_line(&self) -> String {
+        self.lines
+            .recv_timeout(GUARD)
+            .unwrap_or_else(|e| panic!("the server printed no further line: {e}"))
+    }
+
+    /// Waits (at most [`GUARD`]) for the server to exit, and returns how.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(start.elapsed() < GUARD, "the server did not exit");
+            // Polling a child for its exit: the only portable wait with a
+            // deadline in std.
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
 }
 
 impl Drop for Server {

@@ -21,6 +21,19 @@
 //! spin while the process is out of file descriptors
 //! ([`MIN_ACCEPT_BACKOFF`] has the policy).
 //!
+//! # tokio's I/O traits
+//!
+//! With the `tokio-io` feature, [`TcpStream`] and [`UnixStream`] (owned
+//! and through `&`) also implement tokio's `AsyncRead` and `AsyncWrite`:
+//! a crate written against those traits (a TLS or codec crate, hyper-util's
+//! `TokioIo`) takes a baton stream as it is, with no `compat()` call. It is
+//! a feature here, not a wrapper in an adapter crate, because only the crate
+//! that owns a type may implement a foreign trait for it, and a wrapper is
+//! exactly the extra call this removes. The feature costs the core nothing
+//! it does not ask for: tokio without default features is the traits and
+//! their buffer type, no runtime and no reactor; without the feature the
+//! protocol does not depend on tokio at all.
+//!
 //! # Examples
 //!
 //! An echo round trip on loopback:
@@ -48,6 +61,8 @@ mod connect;
 mod delegate;
 mod tcp_listener;
 mod tcp_stream;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 mod udp_socket;
 mod unix_datagram;
 mod unix_listener;

@@ -8,6 +8,8 @@ use socket2::{Domain, SockAddr};
 
 use super::connect::connect;
 use super::delegate::{as_fd, stream_io};
+#[cfg(feature = "tokio-io")]
+use super::tokio_io::tokio_io;
 use crate::io::Async;
 
 /// A TCP connection.
@@ -150,6 +152,8 @@ impl TcpStream {
 }
 
 stream_io!(TcpStream);
+#[cfg(feature = "tokio-io")]
+tokio_io!(TcpStream);
 as_fd!(TcpStream);
 
 impl fmt::Debug for TcpStream {

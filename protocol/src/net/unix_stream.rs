@@ -10,6 +10,8 @@ use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::connect::connect;
 use super::delegate::{as_fd, stream_io};
+#[cfg(feature = "tokio-io")]
+use super::tokio_io::tokio_io;
 use crate::io::Async;
 
 /// A Unix-domain stream connection.
@@ -114,6 +116,8 @@ impl UnixStream {
 }
 
 stream_io!(UnixStream);
+#[cfg(feature = "tokio-io")]
+tokio_io!(UnixStream);
 as_fd!(UnixStream);
 
 impl fmt::Debug for UnixStream {
