@@ -1,0 +1,87 @@
+//! tokio as a host of the baton protocol: libraries written against
+//! `baton-protocol` only run inside tokio applications, unchanged.
+//!
+//! Use this when your application runs on tokio and a library you use is
+//! written against baton's protocol (its `sleep`, `timeout`, `spawn`,
+//! `TaskGroup`, `Async<T>` and `net` types). Polled in a tokio task without
+//! a host, such code gets `Error::NoRuntime`; with one, it just works. See
+//! also `baton-host-smol` (the same for smol) and `baton-executor` (baton's
+//! own runtimes).
+//!
+//! # Examples
+//!
+//! A `#[tokio::main]` program calling a library function that knows only
+//! the protocol:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! // The library: baton-protocol only.
+//! async fn greet_later(name: &str) -> Result<String, baton_protocol::Error> {
+//!     baton_protocol::time::sleep(Duration::from_millis(5)).await?;
+//!     let task = baton_protocol::spawn(async { 6 * 7 })?;
+//!     Ok(format!("hello {name}, {}", task.await?))
+//! }
+//!
+//! // The application: tokio, with a host for the library.
+//! #[tokio::main]
+//! async fn main() -> Result<(), baton_protocol::Error> {
+//!     let reactor = Arc::new(baton_reactor_epoll::EpollReactor::new()?);
+//!     let host = baton_host_tokio::TokioHost::start(reactor)?;
+//!     let greeting = host.run(greet_later("tokio")).await?;
+//!     assert_eq!(greeting, "hello tokio, 42");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Entering the protocol
+//!
+//! - **Around a future**: [`TokioHost::run`] enters the host around each
+//!   poll of one future, for code that does not own the runtime.
+//! - **For a whole runtime**: every protocol spawn enters the host in its
+//!   task; [`TokioHost::block_on`] enters it around `block_on`;
+//!   [`TokioHost::on_thread_start`] (for `Builder::on_thread_start`, once
+//!   the host exists) or [`TokioHost::enter_thread`] enter it on every
+//!   thread, so plain `tokio::spawn`ed tasks find it too.
+//!
+//! Entering two hosts (or a host and a baton runtime) on one thread is
+//! refused by `enter_thread` with [`Error::InvalidState`](baton_protocol::Error::InvalidState).
+//! Protocol code polled where no host and no baton runtime is entered gets
+//! [`Error::NoRuntime`](baton_protocol::Error::NoRuntime), as everywhere.
+//!
+//! # Design: the guest road
+//!
+//! The host runs baton's own reactor *inside* tokio, as trio's guest mode
+//! runs trio inside asyncio: a tokio task watches the reactor's poller fd
+//! ([`Reactor::guest_fd`](baton_protocol::Reactor::guest_fd)) with
+//! `AsyncFd`, and the nearest timer deadline
+//! ([`Reactor::guest_wait`](baton_protocol::Reactor::guest_wait)) with a
+//! tokio sleep; when either fires it runs one non-blocking `park`. The
+//! reactor's tables decide what is ready and what is due, so every reactor
+//! contract (never-early timers in insertion order, `clear_ready`'s tick, no
+//! lost wake-up, unpark from any thread) is the reactor's own, already
+//! proven by the conformance suite; tokio only decides *when* to look.
+//! Protocol spawns are tokio tasks, whose semantics already are the
+//! protocol's (Decision 2: a dropped `JoinHandle` detaches).
+//!
+//! The reactor must have a guest fd: `EpollReactor`, `PollReactor` (epoll
+//! build), and `Chaos` over either do; `VirtualTime` does not (its clock
+//! jumps only when the executor says the runtime is idle, and tokio does
+//! not tell), nor does the poll(2) build.
+//!
+//! # Shutdown
+//!
+//! When the runtime shuts down it drops the driver task, which shuts the
+//! reactor down: a protocol future still waiting gets
+//! [`Error::Shutdown`](baton_protocol::Error::Shutdown), never a hang; later
+//! spawns fail with it.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod driver;
+mod host;
+mod state;
+mod task;
+
+pub use crate::host::{Hosted, TokioHost};
