@@ -58,6 +58,34 @@ impl Local {
     }
 }
 
+/// A tokio runtime hosting the protocol (`baton-host-tokio`) over the
+/// epoll reactor: the workloads run their protocol code, as on baton's own
+/// runtimes, on tokio's threads.
+pub(crate) struct HostTokio {
+    rt: tokio::runtime::Runtime,
+    host: baton_host_tokio::TokioHost,
+}
+
+impl HostTokio {
+    /// A multi-thread runtime with `workers` workers, or a current-thread
+    /// one for `None`, with the host started in it.
+    pub(crate) fn new(workers: Option<usize>) -> Result<HostTokio, String> {
+        let mut builder = match workers {
+            Some(n) => {
+                let mut b = tokio::runtime::Builder::new_multi_thread();
+                b.worker_threads(n);
+                b
+            }
+            None => tokio::runtime::Builder::new_current_thread(),
+        };
+        let rt = builder.enable_all().build().map_err(|e| e.to_string())?;
+        let reactor = baton_reactor_epoll::EpollReactor::new().map_err(|e| e.to_string())?;
+        let host = baton_host_tokio::TokioHost::start_on(rt.handle(), Arc::new(reactor))
+            .map_err(|e| e.to_string())?;
+        Ok(HostTokio { rt, host })
+    }
+}
+
 /// Spawns on a baton runtime from any thread.
 #[derive(Clone)]
 pub(crate) enum BatonRemote {
@@ -166,6 +194,12 @@ baton_rt!(
     |this, future| this.0.block_on(future),
     |future| Multi::get().spawn(future),
     |_this| BatonRemote::Native
+);
+baton_rt!(
+    HostTokio,
+    |this, future| Ok::<_, Error>(this.host.block_on(&this.rt, future)),
+    |future| baton_protocol::spawn(future),
+    |this| BatonRemote::Handle(this.host.handle().clone())
 );
 baton_rt!(
     Local,
