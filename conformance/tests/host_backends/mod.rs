@@ -1,5 +1,6 @@
 //! The hosts, described to the suite.
 
+mod smol;
 mod tokio;
 
 use baton_conformance::{ExecutorSpec, Need, ReactorSpec, Suite};
@@ -23,6 +24,12 @@ pub(crate) fn suite() -> Suite {
             .provides(&[]),
         ExecutorSpec::new("tokio-mt4", |reactor, _| tokio::tokio(reactor, Some(4)))
             .tag("Tm4")
+            .provides(&[Need::MultiThread, Need::ConcurrentBlockOn]),
+        ExecutorSpec::new("smol-local", |reactor, _| smol::smol(reactor, 0))
+            .tag("Sl")
+            .provides(&[Need::ConcurrentBlockOn]),
+        ExecutorSpec::new("smol-mt4", |reactor, _| smol::smol(reactor, 4))
+            .tag("Sm4")
             .provides(&[Need::MultiThread, Need::ConcurrentBlockOn]),
     ];
     let mut suite = Suite::new();
