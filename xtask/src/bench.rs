@@ -23,7 +23,7 @@ usage: cargo xtask bench [--quick] [--filter w1,w2] [--runtimes r1,r2]
   --runtimes   only these runtimes (baton-epoll-multi, baton-epoll-local,
                baton-poll-multi, baton-poll-local, tokio-multi, tokio-current,
                smol-multi, smol-local, host-tokio-multi, host-tokio-current,
-               mio, redis-server)
+               host-smol-multi, host-smol-local, mio, redis-server)
   --repeats    repeats per figure (5; 1 with --quick)
   --plot       also write target/bench/latest.svg, a chart of the ratios
 

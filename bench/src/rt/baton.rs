@@ -86,6 +86,46 @@ impl HostTokio {
     }
 }
 
+/// A smol executor hosting the protocol (`baton-host-smol`) over the epoll
+/// reactor: run by worker threads (`block_on` waits on the calling thread,
+/// as `smol-multi` does), or by the `block_on` thread alone.
+pub(crate) struct HostSmol {
+    ex: Arc<async_executor::Executor<'static>>,
+    host: baton_host_smol::SmolHost,
+    multi: bool,
+}
+
+impl HostSmol {
+    /// An executor run by `workers` threads for the rest of the process,
+    /// or by the `block_on` thread alone for 0, with the host started on it.
+    pub(crate) fn new(workers: usize) -> Result<HostSmol, String> {
+        let ex = Arc::new(async_executor::Executor::new());
+        let reactor = baton_reactor_epoll::EpollReactor::new().map_err(|e| e.to_string())?;
+        let host =
+            baton_host_smol::SmolHost::start(&ex, Arc::new(reactor)).map_err(|e| e.to_string())?;
+        for i in 0..workers {
+            let ex = Arc::clone(&ex);
+            std::thread::Builder::new()
+                .name(format!("smol-{i}"))
+                .spawn(move || async_io::block_on(ex.run(std::future::pending::<()>())))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(HostSmol {
+            ex,
+            host,
+            multi: workers > 0,
+        })
+    }
+
+    fn block_on_hosted<F: Future>(&self, future: F) -> F::Output {
+        if self.multi {
+            async_io::block_on(self.host.run(future))
+        } else {
+            self.host.block_on(&self.ex, future)
+        }
+    }
+}
+
 /// Spawns on a baton runtime from any thread.
 #[derive(Clone)]
 pub(crate) enum BatonRemote {
@@ -198,6 +238,12 @@ baton_rt!(
 baton_rt!(
     HostTokio,
     |this, future| Ok::<_, Error>(this.host.block_on(&this.rt, future)),
+    |future| baton_protocol::spawn(future),
+    |this| BatonRemote::Handle(this.host.handle().clone())
+);
+baton_rt!(
+    HostSmol,
+    |this, future| Ok::<_, Error>(this.block_on_hosted(future)),
     |future| baton_protocol::spawn(future),
     |this| BatonRemote::Handle(this.host.handle().clone())
 );

@@ -44,6 +44,12 @@ pub(crate) enum Kind {
     HostTokioMulti,
     /// tokio's current-thread runtime hosting the protocol.
     HostTokioCurrent,
+    /// smol's `Executor` on worker threads hosting the protocol
+    /// (`baton-host-smol`).
+    HostSmolMulti,
+    /// smol's `Executor` run by the `block_on` thread alone, hosting the
+    /// protocol.
+    HostSmolLocal,
     /// No runtime: a hand-written single-threaded mio loop (echo only).
     Mio,
     /// A real `redis-server` (the `resp` workload's reference line).
@@ -52,7 +58,7 @@ pub(crate) enum Kind {
 
 impl Kind {
     /// Every runtime, in table order.
-    pub(crate) const ALL: [Kind; 12] = [
+    pub(crate) const ALL: [Kind; 14] = [
         Kind::BatonEpollMulti,
         Kind::BatonEpollLocal,
         Kind::BatonPollMulti,
@@ -63,6 +69,8 @@ impl Kind {
         Kind::SmolLocal,
         Kind::HostTokioMulti,
         Kind::HostTokioCurrent,
+        Kind::HostSmolMulti,
+        Kind::HostSmolLocal,
         Kind::Mio,
         Kind::Redis,
     ];
@@ -80,6 +88,8 @@ impl Kind {
             Kind::SmolLocal => "smol-local",
             Kind::HostTokioMulti => "host-tokio-multi",
             Kind::HostTokioCurrent => "host-tokio-current",
+            Kind::HostSmolMulti => "host-smol-multi",
+            Kind::HostSmolLocal => "host-smol-local",
             Kind::Mio => "mio",
             Kind::Redis => "redis-server",
         }
@@ -112,7 +122,13 @@ impl Kind {
     /// A peer runtime hosting the protocol: protocol code on tokio's or
     /// smol's threads.
     pub(crate) fn is_host(self) -> bool {
-        matches!(self, Kind::HostTokioMulti | Kind::HostTokioCurrent)
+        matches!(
+            self,
+            Kind::HostTokioMulti
+                | Kind::HostTokioCurrent
+                | Kind::HostSmolMulti
+                | Kind::HostSmolLocal
+        )
     }
 
     /// An async runtime (every kind but the mio loop and redis-server).
@@ -289,6 +305,8 @@ pub(crate) fn with_runtime<J: Job>(kind: Kind, job: J) -> Result<J::Output, Stri
         Kind::SmolLocal => job.run(&smol::Local),
         Kind::HostTokioMulti => job.run(&baton::HostTokio::new(Some(workers))?),
         Kind::HostTokioCurrent => job.run(&baton::HostTokio::new(None)?),
+        Kind::HostSmolMulti => job.run(&baton::HostSmol::new(workers)?),
+        Kind::HostSmolLocal => job.run(&baton::HostSmol::new(0)?),
         Kind::Mio | Kind::Redis => return Err(format!("{kind} is not an async runtime")),
     })
 }
