@@ -59,7 +59,14 @@ impl TokioHost {
     ///
     /// [`Error::Unsupported`] for a reactor a host cannot drive (no
     /// [`guest_fd`](Reactor::guest_fd): poll(2), virtual time);
-    /// [`Error::Io`] if tokio refuses to watch its fd (I/O not enabled).
+    /// [`Error::Io`] if tokio refuses to watch its fd.
+    ///
+    /// # Panics
+    ///
+    /// As tokio's `AsyncFd`, if `rt` has I/O disabled. With time disabled,
+    /// the driver task panics at the first protocol timer; the host then
+    /// stops, and every protocol future waiting on it gets
+    /// [`Error::Shutdown`].
     pub fn start_on(
         rt: &tokio::runtime::Handle,
         reactor: Arc<dyn Reactor>,

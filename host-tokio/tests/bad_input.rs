@@ -112,3 +112,14 @@ fn a_reactor_without_a_guest_fd_is_unsupported() {
         Err(Error::Unsupported(_))
     ));
 }
+
+#[test]
+fn a_runtime_without_timers_stops_the_host_instead_of_hanging() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .expect("tokio");
+    let host = TokioHost::start_on(rt.handle(), reactor()).expect("host");
+    let slept = host.block_on(&rt, baton_protocol::time::sleep(Duration::from_millis(1)));
+    assert!(matches!(slept, Err(Error::Shutdown)), "{slept:?}");
+}
