@@ -75,7 +75,14 @@ impl From<io::Error> for Exit {
 /// module documentation). `usage` is the full `--help` text.
 pub fn main(usage: &str, run: impl FnOnce(&mut Parser) -> Result<(), Exit>) -> ExitCode {
     let mut parser = Parser::from_env();
-    match run(&mut parser) {
+    exit_code(usage, run(&mut parser))
+}
+
+/// Maps a binary's outcome to its exit code, printing what [`main`] prints:
+/// for a binary whose body is async (under `#[tokio::main]`, say) and so
+/// cannot run inside `main`'s closure.
+pub fn exit_code(usage: &str, outcome: Result<(), Exit>) -> ExitCode {
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(Exit::Help) => {
             print!("{usage}");

@@ -37,7 +37,7 @@
 //! }
 //! ```
 
-use std::os::fd::RawFd;
+use std::os::fd::{BorrowedFd, RawFd};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -126,6 +126,12 @@ pub trait Decorator: Send + Sync {
     fn io_fault(&self, key: SourceKey, dir: Direction) -> Option<IoFault> {
         self.inner().io_fault(key, dir)
     }
+    fn guest_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.inner().guest_fd()
+    }
+    fn guest_wait(&self) -> Result<Option<Instant>, Error> {
+        self.inner().guest_wait()
+    }
 }
 
 impl<D: Decorator> Reactor for D {
@@ -187,5 +193,11 @@ impl<D: Decorator> Reactor for D {
     }
     fn io_fault(&self, key: SourceKey, dir: Direction) -> Option<IoFault> {
         Decorator::io_fault(self, key, dir)
+    }
+    fn guest_fd(&self) -> Option<BorrowedFd<'_>> {
+        Decorator::guest_fd(self)
+    }
+    fn guest_wait(&self) -> Result<Option<Instant>, Error> {
+        Decorator::guest_wait(self)
     }
 }

@@ -8,7 +8,7 @@
 //! Nothing here names an executor: the two meet only through these methods.
 
 use std::fmt;
-use std::os::fd::RawFd;
+use std::os::fd::{BorrowedFd, RawFd};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -422,6 +422,48 @@ pub trait Reactor: Send + Sync {
     /// [`cancel_timer`](Reactor::cancel_timer)). Idempotent. Runtimes call it
     /// when they are dropped.
     fn shutdown(&self);
+
+    /// The guest seam, part one: a file descriptor that turns readable when
+    /// a non-blocking [`park`](Reactor::park) has work to do, so that a host
+    /// loop that owns the thread (tokio, smol) can drive this reactor from
+    /// outside, as trio's guest mode runs trio inside asyncio or Qt.
+    ///
+    /// A host watches the fd with its own reactor, and whenever it is
+    /// readable, or the instant [`guest_wait`](Reactor::guest_wait) returned
+    /// has come, runs `park(Some(Duration::ZERO), false)`. The reactor's own
+    /// tables decide what is ready and which timers are due, so every
+    /// contract (timers never early, no lost wake-up) holds as under a
+    /// baton executor.
+    ///
+    /// # Return value
+    ///
+    /// The same fd on every call for the reactor's whole life, open until
+    /// the reactor is dropped: a host registers it once. `None` (the
+    /// default) for a reactor a host cannot drive: one without
+    /// a pollable poller (poll(2)), or a decorator whose clock a host cannot
+    /// keep (virtual time needs the executor's word on idleness).
+    fn guest_fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
+
+    /// The guest seam, part two: the host is about to wait for
+    /// [`guest_fd`](Reactor::guest_fd) to turn readable. Returns the instant
+    /// by which it must run a turn anyway (the nearest timer's deadline;
+    /// `None`: no timer pending).
+    ///
+    /// Until the next [`park`](Reactor::park), an [`unpark`](Reactor::unpark),
+    /// or a timer inserted or reset to before the returned instant, makes
+    /// the fd readable, so the host learns of them without being polled.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] (the default) for a reactor without a guest
+    /// fd; [`Error::Shutdown`] after shutdown.
+    fn guest_wait(&self) -> Result<Option<Instant>, Error> {
+        Err(Error::Unsupported(
+            "this reactor cannot be driven by a host loop",
+        ))
+    }
 
     /// The fault point of the protocol's I/O path: [`Async`](crate::io::Async)
     /// and the net types ask once per operation whether to impose an outcome

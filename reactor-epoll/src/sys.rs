@@ -19,7 +19,7 @@
 //! park loop stay above this line, in the driver.
 
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use baton_protocol::backend::{Mode, Os, Readiness, Registrar, Sources};
@@ -119,6 +119,13 @@ impl Os for Mio {
         // resets the counter before it would overflow), so the result is not
         // worth reporting.
         let _ = registry.unparker.wake();
+    }
+
+    /// The epoll fd (mio's registry holds a duplicate of the poll's): it
+    /// polls readable while an event is queued, the eventfd's included, so
+    /// a host loop can watch it ([`Reactor::guest_fd`](baton_protocol::Reactor::guest_fd)).
+    fn guest_fd(registry: &Registry) -> Option<BorrowedFd<'_>> {
+        Some(registry.registry.as_fd())
     }
 }
 

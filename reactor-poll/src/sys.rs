@@ -218,6 +218,16 @@ impl Os for Polling {
         // closed, which only dropping the poller does.
         let _ = poller.poller.notify();
     }
+
+    /// polling's epoll fd: it polls readable while an event is queued, the
+    /// notification's included, so a host loop can watch it
+    /// ([`Reactor::guest_fd`](baton_protocol::Reactor::guest_fd)). The
+    /// poll(2) build has no such fd.
+    #[cfg(not(polling_test_poll_backend))]
+    fn guest_fd(poller: &Poller) -> Option<BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        Some(poller.poller.as_fd())
+    }
 }
 
 impl Registrar for Poller {

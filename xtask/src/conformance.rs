@@ -1,7 +1,8 @@
 //! `cargo xtask conformance`: build the matrix runner twice (the default
 //! build, and reactor-poll on poll(2) via `--cfg polling_test_poll_backend`
-//! in its own target folder) and run the default one with the other's pairs
-//! joined in. Every flag is the runner's own (`--help` lists them).
+//! in its own target folder) and the hosts' runner (tokio and smol hosting
+//! the protocol), and run the default one with the others' pairs joined in.
+//! Every flag is the runner's own (`--help` lists them).
 
 use std::process::ExitCode;
 
@@ -9,6 +10,8 @@ use crate::cargo;
 
 const PACKAGE: &str = "baton-conformance";
 const TEST: &str = "matrix";
+/// The runner of the host columns (`conformance/tests/hosts.rs`).
+const HOSTS: &str = "hosts";
 
 pub(crate) fn run(args: &[String]) -> ExitCode {
     let default = match cargo::build_test_binary(PACKAGE, TEST, false) {
@@ -19,6 +22,15 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     if wants_poll2(args) {
         eprintln!("xtask: building the poll(2) runner (target/poll2)…");
         match cargo::build_test_binary(PACKAGE, TEST, true) {
+            Ok(path) => {
+                runner_args.push("--with-runner".into());
+                runner_args.push(path.display().to_string());
+            }
+            Err(e) => return fail(&e),
+        }
+    }
+    if !queries_only(args) {
+        match cargo::build_test_binary(PACKAGE, HOSTS, false) {
             Ok(path) => {
                 runner_args.push("--with-runner".into());
                 runner_args.push(path.display().to_string());
@@ -59,6 +71,13 @@ fn wants_poll2(args: &[String]) -> bool {
         i += 1;
     }
     reactors.is_empty() || reactors.iter().any(|r| r.contains("poll2"))
+}
+
+/// Whether the run only answers a question (`--help`, `--list`) or runs
+/// the mutants: no other runner joins.
+fn queries_only(args: &[String]) -> bool {
+    args.iter()
+        .any(|a| matches!(a.as_str(), "-h" | "--help" | "--list" | "--mutants"))
 }
 
 fn fail(message: &str) -> ExitCode {

@@ -60,6 +60,74 @@ impl Local {
     }
 }
 
+/// A tokio runtime hosting the protocol (`baton-host-tokio`) over the
+/// epoll reactor: the workloads run their protocol code, as on baton's own
+/// runtimes, on tokio's threads.
+pub(crate) struct HostTokio {
+    rt: tokio::runtime::Runtime,
+    host: baton_host_tokio::TokioHost,
+}
+
+impl HostTokio {
+    /// A multi-thread runtime with `workers` workers, or a current-thread
+    /// one for `None`, with the host started in it.
+    pub(crate) fn new(workers: Option<usize>) -> Result<HostTokio, String> {
+        let mut builder = match workers {
+            Some(n) => {
+                let mut b = tokio::runtime::Builder::new_multi_thread();
+                b.worker_threads(n);
+                b
+            }
+            None => tokio::runtime::Builder::new_current_thread(),
+        };
+        let rt = builder.enable_all().build().map_err(|e| e.to_string())?;
+        let reactor = baton_reactor_epoll::EpollReactor::new().map_err(|e| e.to_string())?;
+        let host = baton_host_tokio::TokioHost::start_on(rt.handle(), Arc::new(reactor))
+            .map_err(|e| e.to_string())?;
+        Ok(HostTokio { rt, host })
+    }
+}
+
+/// A smol executor hosting the protocol (`baton-host-smol`) over the epoll
+/// reactor: run by worker threads (`block_on` waits on the calling thread,
+/// as `smol-multi` does), or by the `block_on` thread alone.
+pub(crate) struct HostSmol {
+    ex: Arc<async_executor::Executor<'static>>,
+    host: baton_host_smol::SmolHost,
+    multi: bool,
+}
+
+impl HostSmol {
+    /// An executor run by `workers` threads for the rest of the process,
+    /// or by the `block_on` thread alone for 0, with the host started on it.
+    pub(crate) fn new(workers: usize) -> Result<HostSmol, String> {
+        let ex = Arc::new(async_executor::Executor::new());
+        let reactor = baton_reactor_epoll::EpollReactor::new().map_err(|e| e.to_string())?;
+        let host =
+            baton_host_smol::SmolHost::start(&ex, Arc::new(reactor)).map_err(|e| e.to_string())?;
+        for i in 0..workers {
+            let ex = Arc::clone(&ex);
+            std::thread::Builder::new()
+                .name(format!("smol-{i}"))
+                .spawn(move || async_io::block_on(ex.run(std::future::pending::<()>())))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(HostSmol {
+            ex,
+            host,
+            multi: workers > 0,
+        })
+    }
+
+    fn block_on_hosted<F: Future>(&self, future: F) -> F::Output {
+        if self.multi {
+            async_io::block_on(self.host.run(future))
+        } else {
+            self.host.block_on(&self.ex, future)
+        }
+    }
+}
+
 /// Spawns on a baton runtime from any thread.
 #[derive(Clone)]
 pub(crate) enum BatonRemote {
@@ -172,6 +240,18 @@ baton_rt!(
     |this, future| this.0.block_on(future),
     |future| Multi::get().spawn(future),
     |_this| BatonRemote::Native
+);
+baton_rt!(
+    HostTokio,
+    |this, future| Ok::<_, Error>(this.host.block_on(&this.rt, future)),
+    |future| baton_protocol::spawn(future),
+    |this| BatonRemote::Handle(this.host.handle().clone())
+);
+baton_rt!(
+    HostSmol,
+    |this, future| Ok::<_, Error>(this.block_on_hosted(future)),
+    |future| baton_protocol::spawn(future),
+    |this| BatonRemote::Handle(this.host.handle().clone())
 );
 baton_rt!(
     Local,

@@ -39,6 +39,17 @@ pub(crate) enum Kind {
     SmolMulti,
     /// smol: async-executor's `LocalExecutor`, with async-io.
     SmolLocal,
+    /// tokio's multi-thread runtime hosting the protocol
+    /// (`baton-host-tokio`): protocol code, tokio's threads.
+    HostTokioMulti,
+    /// tokio's current-thread runtime hosting the protocol.
+    HostTokioCurrent,
+    /// smol's `Executor` on worker threads hosting the protocol
+    /// (`baton-host-smol`).
+    HostSmolMulti,
+    /// smol's `Executor` run by the `block_on` thread alone, hosting the
+    /// protocol.
+    HostSmolLocal,
     /// No runtime: a hand-written single-threaded mio loop (echo only).
     Mio,
     /// A real `redis-server` (the `resp` workload's reference line).
@@ -47,7 +58,7 @@ pub(crate) enum Kind {
 
 impl Kind {
     /// Every runtime, in table order.
-    pub(crate) const ALL: [Kind; 10] = [
+    pub(crate) const ALL: [Kind; 14] = [
         Kind::BatonEpollMulti,
         Kind::BatonEpollLocal,
         Kind::BatonPollMulti,
@@ -56,6 +67,10 @@ impl Kind {
         Kind::TokioCurrent,
         Kind::SmolMulti,
         Kind::SmolLocal,
+        Kind::HostTokioMulti,
+        Kind::HostTokioCurrent,
+        Kind::HostSmolMulti,
+        Kind::HostSmolLocal,
         Kind::Mio,
         Kind::Redis,
     ];
@@ -71,6 +86,10 @@ impl Kind {
             Kind::TokioCurrent => "tokio-current",
             Kind::SmolMulti => "smol-multi",
             Kind::SmolLocal => "smol-local",
+            Kind::HostTokioMulti => "host-tokio-multi",
+            Kind::HostTokioCurrent => "host-tokio-current",
+            Kind::HostSmolMulti => "host-smol-multi",
+            Kind::HostSmolLocal => "host-smol-local",
             Kind::Mio => "mio",
             Kind::Redis => "redis-server",
         }
@@ -100,9 +119,21 @@ impl Kind {
         )
     }
 
+    /// A peer runtime hosting the protocol: protocol code on tokio's or
+    /// smol's threads.
+    pub(crate) fn is_host(self) -> bool {
+        matches!(
+            self,
+            Kind::HostTokioMulti
+                | Kind::HostTokioCurrent
+                | Kind::HostSmolMulti
+                | Kind::HostSmolLocal
+        )
+    }
+
     /// An async runtime (every kind but the mio loop and redis-server).
     pub(crate) fn is_runtime(self) -> bool {
-        self.is_baton() || self.is_peer()
+        self.is_baton() || self.is_peer() || self.is_host()
     }
 
     /// The reactor and executor flags of the `resp` example for a baton
@@ -277,6 +308,10 @@ pub(crate) fn with_runtime<J: Job>(kind: Kind, job: J) -> Result<J::Output, Stri
         Kind::TokioCurrent => job.run(&tokio::Tokio::current().map_err(|e| e.to_string())?),
         Kind::SmolMulti => job.run(&smol::Multi::new(workers).map_err(|e| e.to_string())?),
         Kind::SmolLocal => job.run(&smol::Local),
+        Kind::HostTokioMulti => job.run(&baton::HostTokio::new(Some(workers))?),
+        Kind::HostTokioCurrent => job.run(&baton::HostTokio::new(None)?),
+        Kind::HostSmolMulti => job.run(&baton::HostSmol::new(workers)?),
+        Kind::HostSmolLocal => job.run(&baton::HostSmol::new(0)?),
         Kind::Mio | Kind::Redis => return Err(format!("{kind} is not an async runtime")),
     })
 }

@@ -24,6 +24,10 @@ fn color(kind: Kind) -> &'static str {
         Kind::TokioCurrent => "#c9d1d9",
         Kind::SmolMulti => "#d29922",
         Kind::SmolLocal => "#f2cc60",
+        Kind::HostTokioMulti => "#6e7681",
+        Kind::HostTokioCurrent => "#adbac7",
+        Kind::HostSmolMulti => "#9e6a03",
+        Kind::HostSmolLocal => "#e3b341",
         Kind::Mio => "#a371f7",
         Kind::Redis => "#da3633",
     }

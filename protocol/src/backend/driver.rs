@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io;
 use std::mem;
-use std::os::fd::RawFd;
+use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
@@ -57,6 +57,15 @@ pub trait Os: Send + Sync + 'static {
 
     /// Makes the current or next wait return, from any thread.
     fn notify(registrar: &Self::Registrar);
+
+    /// The poller's own file descriptor, if it has one that turns readable
+    /// while a wait would return at once (an epoll fd does): what
+    /// [`Reactor::guest_fd`] hands a host loop. `None` (the default) for a
+    /// poller without one (poll(2)).
+    fn guest_fd(registrar: &Self::Registrar) -> Option<BorrowedFd<'_>> {
+        let _ = registrar;
+        None
+    }
 }
 
 /// A complete [`Reactor`] over an OS poller: the readiness table, the
@@ -84,6 +93,12 @@ pub struct Driver<O: Os> {
     /// consumes it: unparks coalesce, and one issued before a park makes
     /// that park return at once.
     unparked: AtomicBool,
+    /// Set by the first [`Reactor::guest_wait`], never cleared: a host
+    /// drives this reactor through its poller fd, so every non-blocking
+    /// park must empty the poller (the shortcut that skips the syscall
+    /// would leave a notification queued and the fd readable for ever,
+    /// spinning a level-triggered host).
+    guest: AtomicBool,
     park: Mutex<ParkState<O::Waiter>>,
 }
 
@@ -106,6 +121,7 @@ impl<O: Os> Driver<O> {
             sources: Sources::new(registrar, O::MODE),
             timers: Timers::new(),
             unparked: AtomicBool::new(false),
+            guest: AtomicBool::new(false),
             park: Mutex::new(ParkState {
                 waiter,
                 wakers: Vec::new(),
@@ -184,7 +200,7 @@ impl<O: Os> Reactor for Driver<O> {
             return Err(Error::Shutdown);
         }
         let poll_only = timeout == Some(Duration::ZERO);
-        if poll_only && self.sources.is_empty() {
+        if poll_only && self.sources.is_empty() && !self.guest.load(Ordering::Relaxed) {
             // A non-blocking turn with no source registered: the poller could
             // only report the unpark notification, so the syscall is skipped
             // (executors take such turns between task polls, e.g. after every
@@ -248,6 +264,24 @@ impl<O: Os> Reactor for Driver<O> {
 
     fn resolution(&self) -> Duration {
         O::RESOLUTION
+    }
+
+    fn guest_fd(&self) -> Option<BorrowedFd<'_>> {
+        O::guest_fd(self.sources.registrar())
+    }
+
+    fn guest_wait(&self) -> Result<Option<Instant>, Error> {
+        if self.sources.is_shutdown() {
+            return Err(Error::Shutdown);
+        }
+        if O::guest_fd(self.sources.registrar()).is_none() {
+            return Err(Error::Unsupported("this poller has no fd a host can watch"));
+        }
+        self.guest.store(true, Ordering::Relaxed);
+        // As a park: from here until the next park, a timer earlier than
+        // the deadline returned notifies the poller, which makes its fd
+        // readable. An unpark always does.
+        Ok(self.timers.begin_park(None))
     }
 
     fn stats(&self) -> ReactorStats {

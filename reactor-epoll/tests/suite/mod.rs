@@ -8,6 +8,7 @@
 #![allow(dead_code, reason = "each test binary uses the helpers it needs")]
 
 pub(crate) mod bad_input;
+pub(crate) mod guest;
 pub(crate) mod readiness;
 pub(crate) mod rearm;
 pub(crate) mod registry;
@@ -41,6 +42,8 @@ macro_rules! reactor_contract {
                 close_fails_waiters;
             bad_input: register_invalid_fd, regular_file_unsupported, double_register,
                 unknown_keys, extreme_durations_and_deadlines;
+            guest: fd_readable_on_event_and_unpark, wait_reports_deadline_and_earlier_timer_wakes,
+                wait_after_shutdown_is_shutdown;
         );
     };
     (@cases $new:path; $($group:ident: $($case:ident),+;)+) => {

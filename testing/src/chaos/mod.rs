@@ -6,6 +6,7 @@ mod fault;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
@@ -127,6 +128,11 @@ pub struct Chaos<R> {
     /// park with an unpark pending is never made an empty turn, so it
     /// reports the unpark as the contract requires.
     unpark_pending: AtomicBool,
+    /// Set by a turn made empty without parking the inner reactor, cleared
+    /// by [`guest_wait`](Reactor::guest_wait): the events that turn left
+    /// queued in the inner poller will not turn its fd readable again, so
+    /// a host must run the next turn at once.
+    skipped: AtomicBool,
     /// Serializes parks, so a turn's decisions and its release of held
     /// wakers happen together.
     park: Mutex<()>,
@@ -197,6 +203,7 @@ impl<R: Reactor> Chaos<R> {
             }),
             held: Mutex::new(Vec::new()),
             unpark_pending: AtomicBool::new(false),
+            skipped: AtomicBool::new(false),
             park: Mutex::new(()),
             idle: Arc::default(),
             log: builder.record.then(|| Mutex::new(Vec::new())),
@@ -443,6 +450,7 @@ impl<R: Reactor> Decorator for Chaos<R> {
         let (empty, late_by) = self.roll_turn(may_be_empty, timers_pending);
         if empty {
             self.record(Fault::EmptyTurn);
+            self.skipped.store(true, Ordering::Release);
             return Ok(Turn::default());
         }
         if !late_by.is_zero() {
@@ -512,6 +520,39 @@ impl<R: Reactor> Decorator for Chaos<R> {
     fn unpark(&self) {
         self.unpark_pending.store(true, Ordering::Release);
         self.inner.unpark();
+    }
+
+    /// The inner reactor's guest fd: faults are injected in the turns a
+    /// host runs, as in a baton executor's.
+    fn guest_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.inner.guest_fd()
+    }
+
+    /// The inner reactor's wait, bounded by the timers kept here; "now"
+    /// when the next turn has work the inner fd will not announce: wake-ups
+    /// held back, an unpark not yet reported, or events an empty turn left
+    /// queued.
+    fn guest_wait(&self) -> Result<Option<Instant>, Error> {
+        if self.shutdown.load(Ordering::Acquire) {
+            return Err(Error::Shutdown);
+        }
+        let inner = self.inner.guest_wait()?;
+        let pending = self.skipped.swap(false, Ordering::AcqRel)
+            || self.unpark_pending.load(Ordering::Acquire)
+            || !lock(&self.held).is_empty();
+        if pending {
+            return Ok(Some(self.inner.now()));
+        }
+        if !self.owns_timers {
+            return Ok(inner);
+        }
+        // As a park: an earlier timer inserted from here on unparks the
+        // inner reactor, which turns its fd readable.
+        let own = self.timers.begin_park(None);
+        Ok(match (inner, own) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
     }
 
     fn shutdown(&self) {

@@ -4,6 +4,7 @@
 mod builder;
 
 use std::fmt;
+use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
@@ -375,6 +376,21 @@ impl<R: Reactor> Decorator for VirtualTime<R> {
 
     fn cancel_timer(&self, key: TimerKey) -> bool {
         self.timers.cancel(key)
+    }
+
+    /// None: a host loop cannot drive virtual time. The clock may jump only
+    /// when the whole runtime is idle, and neither tokio nor smol tells a
+    /// guest whether any of its tasks is runnable; the inner reactor's fd
+    /// would wake the host for I/O but never for a virtual deadline.
+    fn guest_fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
+
+    /// [`Error::Unsupported`], as [`guest_fd`](Reactor::guest_fd) says why.
+    fn guest_wait(&self) -> Result<Option<Instant>, Error> {
+        Err(Error::Unsupported(
+            "virtual time cannot be driven by a host loop: it jumps only when the runtime says it is idle",
+        ))
     }
 
     /// One turn: I/O from the inner reactor, then the virtual timers due;

@@ -1,0 +1,43 @@
+//! The hosts, described to the suite.
+
+mod smol;
+mod tokio;
+
+use baton_conformance::{ExecutorSpec, Need, ReactorSpec, Suite};
+use baton_reactor_epoll::EpollReactor;
+use baton_reactor_poll::PollReactor;
+use baton_testing::Chaos;
+
+/// The suite over every reactor a host can drive, with every host.
+pub(crate) fn suite() -> Suite {
+    let reactors = [
+        ReactorSpec::new("epoll", |_| EpollReactor::new()),
+        ReactorSpec::new("poll", |_| PollReactor::new()),
+        ReactorSpec::new("chaos(epoll)", |seed| {
+            Ok(Chaos::new(EpollReactor::new()?, seed))
+        })
+        .provides(&[Need::WallClock]),
+    ];
+    let executors = [
+        ExecutorSpec::new("tokio-ct", |reactor, _| tokio::tokio(reactor, None))
+            .tag("Tc")
+            .provides(&[]),
+        ExecutorSpec::new("tokio-mt4", |reactor, _| tokio::tokio(reactor, Some(4)))
+            .tag("Tm4")
+            .provides(&[Need::MultiThread, Need::ConcurrentBlockOn]),
+        ExecutorSpec::new("smol-local", |reactor, _| smol::smol(reactor, 0))
+            .tag("Sl")
+            .provides(&[Need::ConcurrentBlockOn]),
+        ExecutorSpec::new("smol-mt4", |reactor, _| smol::smol(reactor, 4))
+            .tag("Sm4")
+            .provides(&[Need::MultiThread, Need::ConcurrentBlockOn]),
+    ];
+    let mut suite = Suite::new();
+    for reactor in reactors {
+        suite = suite.reactor(reactor);
+    }
+    for executor in executors {
+        suite = suite.executor(executor);
+    }
+    suite
+}

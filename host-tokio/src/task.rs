@@ -1,0 +1,119 @@
+//! Protocol tasks as tokio tasks: the [`Spawn`] of the host and its
+//! [`RawJoin`].
+//!
+//! tokio's own semantics already are the protocol's (Decision 2: dropping a
+//! `JoinHandle` detaches; `abort` before the first poll means the future is
+//! never polled; a panic is caught and reported to the joiner); the glue adds
+//! the protocol's runtime entered around each poll, the count of live tasks,
+//! and [`Error::Shutdown`] for a spawn after the host stopped.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions, TaskId};
+use baton_protocol::{Error, Handle, Spawn};
+
+use crate::state::{Alive, State};
+
+/// Spawns protocol tasks on a tokio runtime.
+pub(crate) struct Spawner {
+    pub(crate) rt: tokio::runtime::Handle,
+    pub(crate) state: Arc<State>,
+}
+
+impl Spawn for Spawner {
+    fn spawn_erased(
+        &self,
+        future: BoxErased,
+        _options: SpawnOptions,
+    ) -> Result<Box<dyn RawJoin<BoxErased>>, Error> {
+        let Some(handle) = self.state.handle() else {
+            drop(future);
+            return Err(Error::Shutdown);
+        };
+        let id = self.state.next_id();
+        let task = Task {
+            future: Some(future),
+            alive: Some(self.state.alive()),
+            handle,
+        };
+        let join = self.rt.spawn(task);
+        Ok(Box::new(Join {
+            join,
+            id,
+            done: false,
+        }))
+    }
+
+    fn alive_tasks(&self) -> usize {
+        self.state.alive_tasks()
+    }
+}
+
+/// A protocol task's future inside tokio: polls the erased future with the
+/// host's runtime entered; its output carries the live-task count along
+/// until the joiner (or tokio, for a detached task) drops it.
+struct Task {
+    future: Option<BoxErased>,
+    alive: Option<Alive>,
+    handle: Handle,
+}
+
+impl Future for Task {
+    type Output = (BoxErased, Alive);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let _entered = this.handle.enter();
+        let Some(future) = this.future.as_mut() else {
+            // Unreachable in practice: tokio never polls a finished task.
+            return Poll::Pending;
+        };
+        match future.as_mut().poll_erased(cx) {
+            Poll::Ready(()) => match (this.future.take(), this.alive.take()) {
+                (Some(future), Some(alive)) => Poll::Ready((future, alive)),
+                _ => Poll::Pending,
+            },
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The protocol's join handle over tokio's.
+struct Join {
+    join: tokio::task::JoinHandle<(BoxErased, Alive)>,
+    id: TaskId,
+    done: bool,
+}
+
+impl RawJoin<BoxErased> for Join {
+    fn id(&self) -> TaskId {
+        self.id
+    }
+
+    fn is_finished(&self) -> bool {
+        self.done || self.join.is_finished()
+    }
+
+    fn abort(&mut self) {
+        self.join.abort();
+    }
+
+    fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<BoxErased, Error>> {
+        if self.done {
+            return Poll::Ready(Err(Error::InvalidState("the task was already joined")));
+        }
+        let joined = match Pin::new(&mut self.join).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(joined) => joined,
+        };
+        self.done = true;
+        Poll::Ready(match joined {
+            Ok((future, _alive)) => Ok(future),
+            Err(e) if e.is_panic() => Err(Error::from_panic(&*e.into_panic())),
+            Err(_) => Err(Error::Cancelled(None)),
+        })
+    }
+}
