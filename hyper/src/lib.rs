@@ -68,6 +68,7 @@
 
 mod executor;
 mod io;
+mod read_window;
 mod timer;
 
 pub use crate::executor::BatonExecutor;
