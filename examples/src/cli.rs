@@ -14,6 +14,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::str::FromStr;
+use std::time::Duration;
 
 use baton::RuntimeOptions;
 use baton::rt::OptionError;
@@ -192,6 +193,40 @@ pub fn within<T: PartialOrd + Display>(value: &T, min: T, max: T) -> Result<(), 
         Err(format!("must be from {min} to {max}"))
     } else {
         Ok(())
+    }
+}
+
+/// The value of a flag as a positive number of seconds, fractions allowed
+/// (`--duration 2.5`).
+///
+/// # Errors
+///
+/// lexopt's error for a missing value, or one that is not such a number.
+pub fn seconds(parser: &mut Parser) -> Result<Duration, lexopt::Error> {
+    let secs: f64 = checked(parser, |s: &f64| {
+        if s.is_finite() && *s > 0.0 && *s < 1e9 {
+            Ok(())
+        } else {
+            Err("must be a positive number of seconds".to_owned())
+        }
+    })?;
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// The mode word a two-mode binary starts with (`echo server`, `http
+/// client`): one of `modes`, or help.
+///
+/// # Errors
+///
+/// [`Exit::Help`] for `--help`; [`Exit::Usage`] naming the modes otherwise.
+pub fn mode(parser: &mut Parser, program: &str, modes: [&str; 2]) -> Result<String, Exit> {
+    match parser.next()? {
+        Some(Arg::Value(mode)) => Ok(mode.string()?),
+        Some(Arg::Long("help") | Arg::Short('h')) => Err(Exit::Help),
+        _ => Err(Exit::Usage(format!(
+            "say `{program} {}` or `{program} {}`",
+            modes[0], modes[1]
+        ))),
     }
 }
 

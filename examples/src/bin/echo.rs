@@ -8,7 +8,7 @@ use baton::RuntimeOptions;
 use baton_examples::cli::{self, Exit, Flags, Listen};
 use baton_examples::echo::{self, ClientConfig, Limit};
 use baton_protocol::net::TcpListener;
-use lexopt::{Parser, ValueExt};
+use lexopt::Parser;
 
 fn usage() -> String {
     format!(
@@ -56,34 +56,18 @@ impl Flags for Client {
             }
             "size" => self.size = cli::checked(parser, |n| cli::within(n, 1, 64 << 20))?,
             "count" => self.limit = Limit::Count(cli::checked(parser, |n| cli::at_least(n, 1))?),
-            "duration" => self.limit = Limit::Duration(seconds(parser)?),
-            "timeout" => self.timeout = seconds(parser)?,
+            "duration" => self.limit = Limit::Duration(cli::seconds(parser)?),
+            "timeout" => self.timeout = cli::seconds(parser)?,
             _ => return Ok(false),
         }
         Ok(true)
     }
 }
 
-/// A positive number of seconds, fractions allowed.
-fn seconds(parser: &mut Parser) -> Result<Duration, lexopt::Error> {
-    let secs: f64 = cli::checked(parser, |s: &f64| {
-        if s.is_finite() && *s > 0.0 && *s < 1e9 {
-            Ok(())
-        } else {
-            Err("must be a positive number of seconds".to_owned())
-        }
-    })?;
-    Ok(Duration::from_secs_f64(secs))
-}
-
 fn main() -> ExitCode {
     let usage = usage();
     cli::main(&usage, |parser| {
-        let mode = match parser.next()? {
-            Some(lexopt::Arg::Value(mode)) => mode.string()?,
-            Some(lexopt::Arg::Long("help") | lexopt::Arg::Short('h')) => return Err(Exit::Help),
-            _ => return Err(Exit::Usage("say `echo server` or `echo client`".to_owned())),
-        };
+        let mode = cli::mode(parser, "echo", ["server", "client"])?;
         let mut runtime = cli::runtime_options()?;
         match mode.as_str() {
             "server" => {

@@ -2,7 +2,6 @@
 //! request with hyper's client. Run `http --help`.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use baton::RuntimeOptions;
 use baton_examples::cli::{self, Exit, Flags, Listen};
@@ -49,9 +48,9 @@ struct Deadlines(Config);
 impl Flags for Deadlines {
     fn flag(&mut self, name: &str, parser: &mut Parser) -> Result<bool, lexopt::Error> {
         match name {
-            "header-timeout" => self.0.header_read_timeout = seconds(parser)?,
-            "idle-timeout" => self.0.idle_timeout = seconds(parser)?,
-            "drain-timeout" => self.0.drain_timeout = seconds(parser)?,
+            "header-timeout" => self.0.header_read_timeout = cli::seconds(parser)?,
+            "idle-timeout" => self.0.idle_timeout = cli::seconds(parser)?,
+            "drain-timeout" => self.0.drain_timeout = cli::seconds(parser)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -78,26 +77,10 @@ impl Flags for Client {
     }
 }
 
-/// A positive number of seconds, fractions allowed.
-fn seconds(parser: &mut Parser) -> Result<Duration, lexopt::Error> {
-    let secs: f64 = cli::checked(parser, |s: &f64| {
-        if s.is_finite() && *s > 0.0 && *s < 1e9 {
-            Ok(())
-        } else {
-            Err("must be a positive number of seconds".to_owned())
-        }
-    })?;
-    Ok(Duration::from_secs_f64(secs))
-}
-
 fn main() -> ExitCode {
     let usage = usage();
     cli::main(&usage, |parser| {
-        let mode = match parser.next()? {
-            Some(lexopt::Arg::Value(mode)) => mode.string()?,
-            Some(lexopt::Arg::Long("help") | lexopt::Arg::Short('h')) => return Err(Exit::Help),
-            _ => return Err(Exit::Usage("say `http server` or `http client`".to_owned())),
-        };
+        let mode = cli::mode(parser, "http", ["server", "client"])?;
         let mut runtime = cli::runtime_options()?;
         match mode.as_str() {
             "server" => {
