@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use async_io::{Async, Timer};
 use baton_protocol::{Error, Reactor};
 
-use crate::state::State;
+use baton_protocol::backend::HostState;
 
 /// The reactor's guest fd, as async-io's `Async` wants it.
 ///
@@ -34,7 +34,7 @@ impl AsFd for GuestFd {
 
 /// Stops the host when the driver task is dropped: with the executor, or
 /// at the end of the loop.
-struct StopOnDrop(Arc<State>);
+struct StopOnDrop(Arc<HostState>);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
@@ -61,7 +61,7 @@ pub(crate) fn watch(reactor: Arc<dyn Reactor>) -> Result<Async<GuestFd>, Error> 
 
 /// Runs the reactor's turns until the reactor shuts down or the executor
 /// drops this task.
-pub(crate) async fn drive(fd: Async<GuestFd>, state: Arc<State>) {
+pub(crate) async fn drive(fd: Async<GuestFd>, state: Arc<HostState>) {
     let _stop = StopOnDrop(state);
     let reactor = Arc::clone(&fd.get_ref().0);
     loop {

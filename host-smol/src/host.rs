@@ -11,8 +11,8 @@ use async_executor::Executor;
 use baton_protocol::{EnterGuard, Error, Handle, Reactor, Spawn};
 
 use crate::driver;
-use crate::state::State;
 use crate::task::Spawner;
+use baton_protocol::backend::HostState;
 
 thread_local! {
     /// The host entered for the whole life of this thread, by
@@ -37,7 +37,7 @@ thread_local! {
 #[derive(Clone)]
 pub struct SmolHost {
     handle: Handle,
-    state: Arc<State>,
+    state: Arc<HostState>,
 }
 
 impl SmolHost {
@@ -55,7 +55,7 @@ impl SmolHost {
         executor: &Arc<Executor<'static>>,
         reactor: Arc<dyn Reactor>,
     ) -> Result<SmolHost, Error> {
-        let state = Arc::new(State::default());
+        let state = Arc::new(HostState::default());
         let spawner: Arc<dyn Spawn> = Arc::new(Spawner {
             executor: Arc::downgrade(executor),
             state: Arc::clone(&state),

@@ -118,7 +118,6 @@
 
 mod driver;
 mod host;
-mod state;
 mod task;
 
 pub use crate::host::{Hosted, SmolHost};

@@ -22,10 +22,10 @@ use async_executor::{Executor, FallibleTask};
 use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions, TaskId};
 use baton_protocol::{Error, Handle, Spawn};
 
-use crate::state::{Alive, State};
+use baton_protocol::backend::{HostState, LiveTask};
 
 /// What a task yields to its joiner.
-type Output = Result<(BoxErased, Alive), Error>;
+type Output = Result<(BoxErased, LiveTask), Error>;
 
 /// Spawns protocol tasks on a smol executor.
 ///
@@ -33,7 +33,7 @@ type Output = Result<(BoxErased, Alive), Error>;
 /// (which drops every task) is smol's shutdown.
 pub(crate) struct Spawner {
     pub(crate) executor: Weak<Executor<'static>>,
-    pub(crate) state: Arc<State>,
+    pub(crate) state: Arc<HostState>,
 }
 
 impl Spawn for Spawner {
@@ -49,7 +49,7 @@ impl Spawn for Spawner {
         let abort = Arc::new(AbortCell::default());
         let task = Task {
             future: Some(future),
-            alive: Some(self.state.alive()),
+            alive: Some(self.state.live_task()),
             handle,
             abort: Arc::clone(&abort),
         };
@@ -109,7 +109,7 @@ impl AbortCell {
 /// host's runtime entered, unless aborted.
 struct Task {
     future: Option<BoxErased>,
-    alive: Option<Alive>,
+    alive: Option<LiveTask>,
     handle: Handle,
     abort: Arc<AbortCell>,
 }

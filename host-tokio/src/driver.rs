@@ -19,7 +19,7 @@ use baton_protocol::{Error, Reactor};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
-use crate::state::State;
+use baton_protocol::backend::HostState;
 
 /// The reactor's guest fd, as tokio's `AsyncFd` wants it.
 ///
@@ -41,7 +41,7 @@ impl AsRawFd for GuestFd {
 
 /// Stops the host when the driver task is dropped: by the runtime's
 /// shutdown, or at the end of the loop.
-struct StopOnDrop(Arc<State>);
+struct StopOnDrop(Arc<HostState>);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
@@ -51,7 +51,7 @@ impl Drop for StopOnDrop {
 
 /// Runs the reactor's turns until the reactor shuts down or the runtime
 /// drops this task.
-pub(crate) async fn drive(fd: AsyncFd<GuestFd>, state: Arc<State>) {
+pub(crate) async fn drive(fd: AsyncFd<GuestFd>, state: Arc<HostState>) {
     let _stop = StopOnDrop(state);
     let reactor = Arc::clone(&fd.get_ref().0);
     loop {

@@ -11,8 +11,8 @@ use baton_protocol::EnterGuard;
 use baton_protocol::{Error, Handle, Reactor, Spawn};
 
 use crate::driver;
-use crate::state::State;
 use crate::task::Spawner;
+use baton_protocol::backend::HostState;
 
 thread_local! {
     /// The host entered for the whole life of this thread, by
@@ -36,7 +36,7 @@ thread_local! {
 #[derive(Clone)]
 pub struct TokioHost {
     handle: Handle,
-    state: Arc<State>,
+    state: Arc<HostState>,
 }
 
 impl TokioHost {
@@ -71,7 +71,7 @@ impl TokioHost {
         rt: &tokio::runtime::Handle,
         reactor: Arc<dyn Reactor>,
     ) -> Result<TokioHost, Error> {
-        let state = Arc::new(State::default());
+        let state = Arc::new(HostState::default());
         let spawner: Arc<dyn Spawn> = Arc::new(Spawner {
             rt: rt.clone(),
             state: Arc::clone(&state),

@@ -130,7 +130,6 @@
 
 mod driver;
 mod host;
-mod state;
 mod task;
 
 pub use crate::host::{Hosted, TokioHost};

@@ -15,12 +15,12 @@ use std::task::{Context, Poll};
 use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions, TaskId};
 use baton_protocol::{Error, Handle, Spawn};
 
-use crate::state::{Alive, State};
+use baton_protocol::backend::{HostState, LiveTask};
 
 /// Spawns protocol tasks on a tokio runtime.
 pub(crate) struct Spawner {
     pub(crate) rt: tokio::runtime::Handle,
-    pub(crate) state: Arc<State>,
+    pub(crate) state: Arc<HostState>,
 }
 
 impl Spawn for Spawner {
@@ -36,7 +36,7 @@ impl Spawn for Spawner {
         let id = self.state.next_id();
         let task = Task {
             future: Some(future),
-            alive: Some(self.state.alive()),
+            alive: Some(self.state.live_task()),
             handle,
         };
         let join = self.rt.spawn(task);
@@ -57,12 +57,12 @@ impl Spawn for Spawner {
 /// until the joiner (or tokio, for a detached task) drops it.
 struct Task {
     future: Option<BoxErased>,
-    alive: Option<Alive>,
+    alive: Option<LiveTask>,
     handle: Handle,
 }
 
 impl Future for Task {
-    type Output = (BoxErased, Alive);
+    type Output = (BoxErased, LiveTask);
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
@@ -83,7 +83,7 @@ impl Future for Task {
 
 /// The protocol's join handle over tokio's.
 struct Join {
-    join: tokio::task::JoinHandle<(BoxErased, Alive)>,
+    join: tokio::task::JoinHandle<(BoxErased, LiveTask)>,
     id: TaskId,
     done: bool,
 }

@@ -58,12 +58,14 @@
 //! ```
 
 mod driver;
+mod host;
 mod pages;
 mod sources;
 mod timers;
 mod wake;
 
 pub use self::driver::{Driver, Os};
+pub use self::host::{HostState, LiveTask};
 pub use self::sources::{Mode, Readiness, Registrar, Sources};
 pub use self::timers::Timers;
 pub use self::wake::wake_all;
