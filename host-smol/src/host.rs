@@ -122,9 +122,16 @@ impl SmolHost {
         drop(guard);
     }
 
-    /// Stops the host: shuts its reactor down (every waiting protocol
-    /// future gets [`Error::Shutdown`]) and refuses later spawns. Dropping
-    /// the executor does this too. Idempotent.
+    /// Stops the host: no protocol task is polled again (each drops its
+    /// future when next woken, and its `JoinHandle` gives
+    /// [`Error::Cancelled`](baton_protocol::Error::Cancelled)), polls in
+    /// progress on other threads are waited for, later spawns are refused,
+    /// and the reactor shuts down (every protocol future still waiting in
+    /// [`run`](Self::run) gets [`Error::Shutdown`](baton_protocol::Error::Shutdown)).
+    /// Call it before shutting the runtime down for the protocol's rule that
+    /// no future is polled once shutdown starts; the runtime's own shutdown
+    /// stops the host too, but its workers may poll tasks they already
+    /// picked while it drops others. Idempotent.
     pub fn stop(&self) {
         self.state.stop();
     }

@@ -136,13 +136,20 @@ impl Future for Task {
         if this.abort.check(cx.waker()) {
             return this.finish(Error::Cancelled(None));
         }
-        let _entered = this.handle.enter();
-        let Some(future) = this.future.as_mut() else {
+        let (Some(future), Some(alive)) = (this.future.as_mut(), this.alive.as_ref()) else {
             return Poll::Ready(Err(Error::InvalidState(
                 "the task was polled after it ended",
             )));
         };
-        match panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll_erased(cx))) {
+        let Some(gate) = alive.host().poll_gate() else {
+            return this.finish(Error::Cancelled(None));
+        };
+        let polled = {
+            let _entered = this.handle.enter();
+            panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll_erased(cx)))
+        };
+        drop(gate);
+        match polled {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(())) => match (this.future.take(), this.alive.take()) {
                 (Some(future), Some(alive)) => Poll::Ready(Ok((future, alive))),

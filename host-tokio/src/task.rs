@@ -54,7 +54,10 @@ impl Spawn for Spawner {
 
 /// A protocol task's future inside tokio: polls the erased future with the
 /// host's runtime entered; its output carries the live-task count along
-/// until the joiner (or tokio, for a detached task) drops it.
+/// until the joiner (or tokio, for a detached task) drops it. `None` once
+/// the host stopped: the future was then dropped unpolled (the host's poll
+/// gate, which keeps tokio's shutdown from polling a task its workers
+/// already picked).
 struct Task {
     future: Option<BoxErased>,
     alive: Option<LiveTask>,
@@ -62,20 +65,26 @@ struct Task {
 }
 
 impl Future for Task {
-    type Output = (BoxErased, LiveTask);
+    type Output = Option<(BoxErased, LiveTask)>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let _entered = this.handle.enter();
-        let Some(future) = this.future.as_mut() else {
+        let (Some(future), Some(alive)) = (this.future.as_mut(), this.alive.as_ref()) else {
             // Unreachable in practice: tokio never polls a finished task.
             return Poll::Pending;
         };
-        match future.as_mut().poll_erased(cx) {
-            Poll::Ready(()) => match (this.future.take(), this.alive.take()) {
-                (Some(future), Some(alive)) => Poll::Ready((future, alive)),
-                _ => Poll::Pending,
-            },
+        let Some(gate) = alive.host().poll_gate() else {
+            this.future = None;
+            this.alive = None;
+            return Poll::Ready(None);
+        };
+        let polled = {
+            let _entered = this.handle.enter();
+            future.as_mut().poll_erased(cx)
+        };
+        drop(gate);
+        match polled {
+            Poll::Ready(()) => Poll::Ready(this.future.take().zip(this.alive.take())),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -83,7 +92,7 @@ impl Future for Task {
 
 /// The protocol's join handle over tokio's.
 struct Join {
-    join: tokio::task::JoinHandle<(BoxErased, LiveTask)>,
+    join: tokio::task::JoinHandle<Option<(BoxErased, LiveTask)>>,
     id: TaskId,
     done: bool,
 }
@@ -111,7 +120,8 @@ impl RawJoin<BoxErased> for Join {
         };
         self.done = true;
         Poll::Ready(match joined {
-            Ok((future, _alive)) => Ok(future),
+            Ok(Some((future, _alive))) => Ok(future),
+            Ok(None) => Err(Error::Cancelled(None)),
             Err(e) if e.is_panic() => Err(Error::from_panic(&*e.into_panic())),
             Err(_) => Err(Error::Cancelled(None)),
         })

@@ -123,3 +123,76 @@ fn a_runtime_without_timers_stops_the_host_instead_of_hanging() {
     let slept = host.block_on(&rt, baton_protocol::time::sleep(Duration::from_millis(1)));
     assert!(matches!(slept, Err(Error::Shutdown)), "{slept:?}");
 }
+
+#[test]
+fn stop_cancels_protocol_tasks_and_polls_none_afterwards() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio");
+    let host = TokioHost::start_on(rt.handle(), reactor()).expect("host");
+    let stopped = Arc::new(AtomicBool::new(false));
+    let late = Arc::new(AtomicUsize::new(0));
+    let polls = Arc::new(AtomicUsize::new(0));
+    let (waiting, spinning) = rt.block_on(host.run(async {
+        let (stopped2, late2, polls2) = (stopped.clone(), late.clone(), polls.clone());
+        // A task that waits on a timer, and one that wakes itself for ever:
+        // after `stop`, neither may be polled again.
+        let waiting = baton_protocol::spawn(async {
+            baton_protocol::time::sleep(Duration::from_secs(3600)).await
+        })
+        .expect("spawn");
+        let spinning = baton_protocol::spawn(std::future::poll_fn(move |cx| {
+            polls2.fetch_add(1, Ordering::SeqCst);
+            if stopped2.load(Ordering::SeqCst) {
+                late2.fetch_add(1, Ordering::SeqCst);
+            }
+            cx.waker().wake_by_ref();
+            std::task::Poll::<()>::Pending
+        }))
+        .expect("spawn");
+        (waiting, spinning)
+    }));
+    // The spinning task has run: it is being polled over and over.
+    while polls.load(Ordering::SeqCst) < 10 {
+        std::thread::yield_now();
+    }
+    host.stop();
+    stopped.store(true, Ordering::SeqCst);
+    let joined = rt.block_on(async { (waiting.await, spinning.await) });
+    assert!(
+        matches!(joined.0, Err(Error::Cancelled(_))),
+        "{:?}",
+        joined.0
+    );
+    assert!(
+        matches!(joined.1, Err(Error::Cancelled(_))),
+        "{:?}",
+        joined.1
+    );
+    assert_eq!(
+        late.load(Ordering::SeqCst),
+        0,
+        "a task was polled after stop"
+    );
+}
+
+#[test]
+fn stop_from_inside_a_protocol_task_returns() {
+    let rt = current_thread();
+    let host = TokioHost::start_on(rt.handle(), reactor()).expect("host");
+    let inside = host.clone();
+    let joined = rt.block_on(host.run(async move {
+        baton_protocol::spawn(async move { inside.stop() })
+            .expect("spawn")
+            .await
+    }));
+    assert!(joined.is_ok(), "{joined:?}");
+    assert!(matches!(
+        rt.block_on(host.run(baton_protocol::time::sleep(Duration::from_millis(1)))),
+        Err(Error::Shutdown | Error::NoRuntime)
+    ));
+}

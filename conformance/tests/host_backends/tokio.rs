@@ -90,10 +90,13 @@ impl Executor for Tokio {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
+        // The host first: its poll gate closes, so tokio's shutdown (whose
+        // workers may still poll tasks they picked while it drops others)
+        // polls no protocol future.
+        self.0.host.stop();
         if let Some(rt) = rt {
             rt.shutdown_timeout(SHUTDOWN);
         }
-        self.0.host.stop();
         Ok(())
     }
 

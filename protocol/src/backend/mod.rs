@@ -65,7 +65,7 @@ mod timers;
 mod wake;
 
 pub use self::driver::{Driver, Os};
-pub use self::host::{HostState, LiveTask};
+pub use self::host::{HostState, LiveTask, PollGate};
 pub use self::sources::{Mode, Readiness, Registrar, Sources};
 pub use self::timers::Timers;
 pub use self::wake::wake_all;
