@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::Handle;
-use crate::task::TaskId;
+use baton_protocol::Handle;
+use baton_protocol::task::TaskId;
 
 /// A host's shared state: the protocol handle it serves, its live tasks and
 /// its task ids.
@@ -25,7 +25,7 @@ use crate::task::TaskId;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use baton_protocol::backend::HostState;
+/// use baton_reactor_kit::HostState;
 ///
 /// let state = Arc::new(HostState::default());
 /// let task = state.live_task();
@@ -56,7 +56,7 @@ impl HostState {
     }
 
     /// Marks the host stopped: the handle is gone, so later spawns fail with
-    /// [`Error::Shutdown`](crate::Error::Shutdown); shuts the reactor down,
+    /// [`Error::Shutdown`](baton_protocol::Error::Shutdown); shuts the reactor down,
     /// waking every waiter with it. Idempotent.
     pub fn stop(&self) {
         let handle = self
