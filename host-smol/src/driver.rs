@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use async_io::{Async, Timer};
 use baton_protocol::{Error, Reactor};
 
-use baton_protocol::backend::HostState;
+use baton_reactor_kit::HostState;
 
 /// The reactor's guest fd, as async-io's `Async` wants it.
 ///

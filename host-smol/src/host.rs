@@ -12,7 +12,7 @@ use baton_protocol::{EnterGuard, Error, Handle, Reactor, Spawn};
 
 use crate::driver;
 use crate::task::Spawner;
-use baton_protocol::backend::HostState;
+use baton_reactor_kit::HostState;
 
 thread_local! {
     /// The host entered for the whole life of this thread, by

@@ -22,7 +22,7 @@ use async_executor::{Executor, FallibleTask};
 use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions, TaskId};
 use baton_protocol::{Error, Handle, Spawn};
 
-use baton_protocol::backend::{HostState, LiveTask};
+use baton_reactor_kit::{HostState, LiveTask};
 
 /// What a task yields to its joiner.
 type Output = Result<(BoxErased, LiveTask), Error>;

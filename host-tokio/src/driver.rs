@@ -19,7 +19,7 @@ use baton_protocol::{Error, Reactor};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
-use baton_protocol::backend::HostState;
+use baton_reactor_kit::HostState;
 
 /// The reactor's guest fd, as tokio's `AsyncFd` wants it.
 ///

@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions, TaskId};
 use baton_protocol::{Error, Handle, Spawn};
 
-use baton_protocol::backend::{HostState, LiveTask};
+use baton_reactor_kit::{HostState, LiveTask};
 
 /// Spawns protocol tasks on a tokio runtime.
 pub(crate) struct Spawner {

@@ -54,8 +54,8 @@ use crate::reactor::{
 ///
 /// Hold the wrapped reactor as a generic `R: Reactor` or as `dyn Reactor`
 /// (`type Inner = dyn Reactor`) and call it through [`inner`](Self::inner).
-/// baton's own reactors are themselves thin decorators over the kit's
-/// [`Driver`](crate::backend::Driver); with both traits in scope, a method
+/// baton's own reactors are themselves thin decorators over
+/// `baton_reactor_kit::Driver`; with both traits in scope, a method
 /// called on such a concrete type is ambiguous and needs
 /// `Reactor::park(&inner, ..)`.
 #[allow(missing_docs, reason = "each method is documented on Reactor")]

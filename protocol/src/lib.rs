@@ -5,8 +5,8 @@
 //! runtime the application picks: [`sleep`], [`timeout`], the [`net`]
 //! sockets, [`io::Async`], [`Promise`], [`spawn`] and [`TaskGroup`] are
 //! written once against the [`Reactor`] and [`Spawn`] traits. Implement those
-//! traits when you write a backend ([`backend`] has the shared bookkeeping,
-//! [`decorate`] wraps an existing reactor). See also `baton-executor`
+//! traits when you write a backend (`baton-reactor-kit` has the shared
+//! bookkeeping, [`decorate`] wraps an existing reactor). See also `baton-executor`
 //! (executors and `block_on`), `baton-reactor-epoll` / `baton-reactor-poll`
 //! (reactors), `baton-testing` (virtual time and fault injection),
 //! `baton-conformance` (the suite that proves a backend is a drop-in), and
@@ -58,7 +58,6 @@
 #![forbid(unsafe_code)]
 
 pub mod awaitable;
-pub mod backend;
 pub mod coop;
 pub mod decorate;
 mod error;
@@ -72,6 +71,7 @@ pub mod task;
 pub mod testing;
 pub mod time;
 pub mod wait;
+mod wake;
 
 #[cfg(all(test, loom))]
 mod loom;

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 
+pub use crate::wake::wake_all;
+
 /// A direction a source is waited on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {

@@ -2,17 +2,13 @@
 //! normally, `loom` under `cfg(loom)`, so that the models in `loom.rs`
 //! check the code that runs, not a copy of it.
 //!
-//! Only the primitives whose interleavings matter go through here: the
-//! readiness table's slot locks and shutdown flag, the timer table's lock,
-//! the driver's park lock and unpark flag, and a Promise's state lock. Ids
-//! and counters that order nothing use `std` directly.
+//! Only the primitives whose interleavings matter go through here: a
+//! Promise's state lock. (The readiness and timer tables' locks are in
+//! `baton-reactor-kit`, which has the same facade.) Ids and counters that
+//! order nothing use `std` directly.
 
-#[cfg(loom)]
-pub(crate) use loom::sync::atomic::AtomicBool;
 #[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 
-#[cfg(not(loom))]
-pub(crate) use std::sync::atomic::AtomicBool;
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};

@@ -66,7 +66,7 @@
 //!
 //! # Timers
 //!
-//! The kit's [`Timers`](baton_protocol::backend::Timers): a hierarchical
+//! The kit's [`Timers`](baton_reactor_kit::Timers): a hierarchical
 //! timing wheel (7 levels of 64 slots, 1.05 ms ticks) in front of a small
 //! heap that orders the timers about to fire by exact deadline. `insert`,
 //! `cancel` and `reset` O(1), firing O(1) per slot passed plus O(log k) among

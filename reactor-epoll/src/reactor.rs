@@ -1,8 +1,8 @@
 //! [`EpollReactor`]: the kit's [`Driver`] over the mio glue.
 
-use baton_protocol::backend::Driver;
 use baton_protocol::decorate::Decorator;
 use baton_protocol::{Error, Reactor};
+use baton_reactor_kit::Driver;
 
 use crate::sys::Mio;
 

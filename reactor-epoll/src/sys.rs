@@ -1,6 +1,6 @@
 //! The mio glue: everything [`EpollReactor`](crate::EpollReactor) asks of
 //! the OS, and nothing else: the [`Os`] of the kit's
-//! [`Driver`](baton_protocol::backend::Driver).
+//! [`Driver`](baton_reactor_kit::Driver).
 //!
 //! This module must provide:
 //!
@@ -22,9 +22,9 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
-use baton_protocol::backend::{Mode, Os, Readiness, Registrar, Sources};
 use baton_protocol::reactor::SourceKey;
 use baton_protocol::{Error, Interest};
+use baton_reactor_kit::{Mode, Os, Readiness, Registrar, Sources};
 use mio::unix::SourceFd;
 use mio::{Events, Token};
 

@@ -1,8 +1,8 @@
 //! [`PollReactor`]: the kit's [`Driver`] over the polling glue.
 
-use baton_protocol::backend::Driver;
 use baton_protocol::decorate::Decorator;
 use baton_protocol::{Error, Reactor};
+use baton_reactor_kit::Driver;
 
 use crate::sys::Polling;
 

@@ -13,7 +13,7 @@
 //!   backend keys fds by number, so the glue remembers each file's device
 //!   and inode).
 //! - [`Polling`], the [`Os`] of the kit's
-//!   [`Driver`](baton_protocol::backend::Driver): one wait until a deadline,
+//!   [`Driver`](baton_reactor_kit::Driver): one wait until a deadline,
 //!   and the events it collected as `(SourceKey, Readiness)` pairs; `notify`
 //!   to end a wait from any thread.
 //!
@@ -33,9 +33,9 @@ use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use baton_protocol::backend::{Mode, Os, Readiness, Registrar};
 use baton_protocol::reactor::SourceKey;
 use baton_protocol::{Direction, Error, Interest};
+use baton_reactor_kit::{Mode, Os, Readiness, Registrar};
 use polling::{Event, Events, PollMode};
 
 // Keys are 64 bits (slot and generation) and travel as polling keys.

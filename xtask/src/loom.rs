@@ -1,5 +1,5 @@
-//! `cargo xtask loom`: the concurrency models of the protocol (readiness
-//! table, timers against park, Promise) and of the executor (parker, idle
+//! `cargo xtask loom`: the concurrency models of the reactor kit (readiness
+//! table, timers against park), of the protocol (Promise) and of the executor (parker, idle
 //! workers, join handles, shutdown) under loom, in a release build of their
 //! own (`--cfg loom` changes every crate's code).
 
@@ -14,7 +14,8 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     }
     flags.push_str("--cfg loom");
     let status = cargo::cargo()
-        .args(["test", "-p", "baton-protocol", "-p", "baton-executor"])
+        .args(["test", "-p", "baton-protocol", "-p", "baton-reactor-kit"])
+        .args(["-p", "baton-executor"])
         .args(["--release", "--lib", "loom"])
         .args(args)
         .env("RUSTFLAGS", flags)

@@ -4,7 +4,7 @@
 //! - `conformance [flags]`: the conformance matrix on every reactor ×
 //!   executor pair, including the poll(2) build of reactor-poll;
 //! - `ci`: exactly what CI runs (`.ci/run`), without the package installs;
-//! - `loom`: the protocol's and the executor's loom models;
+//! - `loom`: the reactor kit's, the protocol's and the executor's loom models;
 //! - `bench [flags]`: the benchmarks against tokio and smol (`baton-bench`);
 //! - `soak [--minutes N]`: the example servers under load, watched for
 //!   leaks of memory and file descriptors.
@@ -32,7 +32,7 @@ tasks:
                        --help` lists its flags
   ci                   run what CI runs: fmt, clippy, docs, tests, conformance,
                        loom, bench --quick, soak --minutes 1
-  loom                 run the protocol's and executor's loom models (release build)
+  loom                 run the kit's, protocol's and executor's loom models (release)
   bench [flags]        run the benchmarks against tokio and smol; `cargo xtask
                        bench --help` lists its flags
   soak [--minutes N]   run the resp and echo examples under load for N

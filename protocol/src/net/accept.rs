@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use crate::backend::wake_all;
 use crate::io::Async;
+use crate::reactor::wake_all;
 use crate::time::Sleep;
 
 /// The first pause of a listener after `accept` ran out of a resource

@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use baton_protocol::backend::Timers;
 use baton_protocol::decorate::Decorator;
 use baton_protocol::reactor::{IoFault, ReactorStats, SourceKey, Tick, TimerKey, Turn};
 use baton_protocol::{Direction, Error, Interest, Reactor};
+use baton_reactor_kit::Timers;
 
 pub use self::builder::Builder;
 use self::builder::Rates;

@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use baton_protocol::backend::Timers;
 use baton_protocol::decorate::Decorator;
 use baton_protocol::reactor::{ReactorStats, TimerKey, Turn};
 use baton_protocol::{Error, Reactor};
+use baton_reactor_kit::Timers;
 
 pub use self::builder::Builder;
 use crate::idle::{IdleWaiters, RECHECK, UntilIdle};

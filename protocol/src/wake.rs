@@ -1,4 +1,9 @@
 //! Waking collected wakers, one panic at a time.
+//!
+//! The one piece of the reactor kit (`baton-reactor-kit`) the protocol
+//! keeps: its own leaf futures fan wake-ups out too (several tasks accepting
+//! on one listener), and the contract that a panicking waker never strands
+//! the others is the same for both. The kit re-exports it.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::Waker;

@@ -1,7 +1,13 @@
 //! The kit for reactor authors: the bookkeeping every reactor needs, written
 //! once, with no poller and no event loop.
 //!
-//! A [`Reactor`](crate::Reactor) is three things: an OS poller, a table of
+//! Use this crate when you write a reactor or a host for baton: library code
+//! never needs it (it depends on `baton-protocol` only). See also
+//! `baton-reactor-epoll`, `baton-reactor-poll` and `baton-reactor-uring`,
+//! three reactors built on it, and `baton-conformance`, the suite that
+//! proves a new one is a drop-in.
+//!
+//! A [`Reactor`](baton_protocol::Reactor) is three things: an OS poller, a table of
 //! sources with their cached readiness and waiters, and a table of timers.
 //! Only the first differs between backends. This module is the other two:
 //!
@@ -22,8 +28,8 @@
 //! # What the reactor must still do
 //!
 //! - **The poller**: implement [`Registrar`] (add, arm, delete; map `EPERM`
-//!   on a regular file to [`Error::Unsupported`](crate::Error::Unsupported),
-//!   keep `EBADF` as [`Error::Io`](crate::Error::Io)), and wait on it.
+//!   on a regular file to [`Error::Unsupported`](baton_protocol::Error::Unsupported),
+//!   keep `EBADF` as [`Error::Io`](baton_protocol::Error::Io)), and wait on it.
 //! - **The park**, serialized: [`Timers::begin_park`] gives the instant the
 //!   wait may last until; wait (rounding the timeout *up* to the poller's
 //!   granularity, never down); [`Timers::end_park`]; turn each event into
@@ -34,7 +40,7 @@
 //!   atomic flag; and wake it when [`Timers::insert`] or [`Timers::reset`]
 //!   return `true` (a deadline earlier than the one the park waits for).
 //! - **Shutdown**: call both tables' `shutdown`, unpark, and fail `park`
-//!   with [`Error::Shutdown`](crate::Error::Shutdown) afterwards.
+//!   with [`Error::Shutdown`](baton_protocol::Error::Shutdown) afterwards.
 //!
 //! # Examples
 //!
@@ -43,7 +49,7 @@
 //! ```
 //! use std::task::Waker;
 //! use std::time::{Duration, Instant};
-//! use baton_protocol::backend::Timers;
+//! use baton_reactor_kit::Timers;
 //!
 //! let timers = Timers::new();
 //! let now = Instant::now();
@@ -57,15 +63,24 @@
 //! # Ok::<(), baton_protocol::Error>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod driver;
 mod host;
 mod pages;
 mod sources;
+mod sync;
 mod timers;
-mod wake;
+
+#[cfg(all(test, loom))]
+mod loom;
 
 pub use self::driver::{Driver, Os};
 pub use self::host::{HostState, LiveTask, PollGate};
 pub use self::sources::{Mode, Readiness, Registrar, Sources};
 pub use self::timers::Timers;
-pub use self::wake::wake_all;
+/// Wakes collected wakers outside every lock, each panic contained. It
+/// lives in the protocol (its socket leaf futures fan wake-ups out too);
+/// here so that reactor authors find the whole kit in one place.
+#[doc(no_inline)]
+pub use baton_protocol::reactor::wake_all;

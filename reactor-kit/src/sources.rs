@@ -1,4 +1,4 @@
-//! The readiness table: the source half of the [`Reactor`](crate::Reactor)
+//! The readiness table: the source half of the [`Reactor`](baton_protocol::Reactor)
 //! contract, over any poller that can add, re-arm and delete a file
 //! descriptor.
 
@@ -12,9 +12,9 @@ use std::task::{Context, Poll, Waker};
 
 use super::pages::Pages;
 use super::wake_all;
-use crate::Error;
-use crate::reactor::{Direction, Interest, SourceKey, Tick};
 use crate::sync::{AtomicBool, Mutex, MutexGuard};
+use baton_protocol::Error;
+use baton_protocol::reactor::{Direction, Interest, SourceKey, Tick};
 
 /// How the reactor's poller reports readiness, which decides when the table
 /// asks it to re-arm a source through [`Registrar::arm`].
@@ -46,7 +46,7 @@ pub trait Registrar: Send + Sync {
     ///
     /// # Errors
     ///
-    /// The errors of [`Reactor::register`](crate::Reactor::register) that the
+    /// The errors of [`Reactor::register`](baton_protocol::Reactor::register) that the
     /// table cannot see itself: [`Error::Io`] with `EBADF` for a closed fd,
     /// [`Error::Unsupported`] for a regular file or directory, any other OS
     /// error as [`Error::Io`].
@@ -243,10 +243,10 @@ struct Alloc {
 /// A thread-safe table of registered file descriptors and their cached
 /// readiness, driving a [`Registrar`].
 ///
-/// `Sources` implements the source half of the [`Reactor`](crate::Reactor)
+/// `Sources` implements the source half of the [`Reactor`](baton_protocol::Reactor)
 /// contract: `register`, `reregister`, `deregister`, `close`, `poll_ready`,
 /// `clear_ready`, the `registrations` count of
-/// [`ReactorStats`](crate::reactor::ReactorStats), and the source part of
+/// [`ReactorStats`](baton_protocol::reactor::ReactorStats), and the source part of
 /// `park` ([`dispatch`](Sources::dispatch)) and `shutdown`. The reactor
 /// forwards those methods here, and turns each OS event into one `dispatch`.
 ///
@@ -384,7 +384,7 @@ impl<R: Registrar> Sources<R> {
         Ok(slot)
     }
 
-    /// Registers `fd` for `interest`: [`Reactor::register`](crate::Reactor::register).
+    /// Registers `fd` for `interest`: [`Reactor::register`](baton_protocol::Reactor::register).
     ///
     /// # Errors
     ///
@@ -489,7 +489,7 @@ impl<R: Registrar> Sources<R> {
     }
 
     /// Replaces a registration's interest:
-    /// [`Reactor::reregister`](crate::Reactor::reregister). Directions that
+    /// [`Reactor::reregister`](baton_protocol::Reactor::reregister). Directions that
     /// leave the interest lose their cached readiness and their waiters are
     /// woken; directions that join it start not ready.
     ///
@@ -529,7 +529,7 @@ impl<R: Registrar> Sources<R> {
     }
 
     /// Removes a registration and frees its slot:
-    /// [`Reactor::deregister`](crate::Reactor::deregister). Waiters are
+    /// [`Reactor::deregister`](baton_protocol::Reactor::deregister). Waiters are
     /// woken (and see [`Error::NotRegistered`] if they poll again). Events
     /// already collected for the key are dropped by
     /// [`dispatch`](Sources::dispatch), because the slot's generation moves
@@ -580,7 +580,7 @@ impl<R: Registrar> Sources<R> {
     }
 
     /// Closes a source through the protocol:
-    /// [`Reactor::close`](crate::Reactor::close). Waiters are woken (they
+    /// [`Reactor::close`](baton_protocol::Reactor::close). Waiters are woken (they
     /// see [`Error::Closed`]), the fd leaves the poller and the fd set, later
     /// polls fail with `Closed`; the slot stays until `deregister`.
     ///
@@ -607,7 +607,7 @@ impl<R: Registrar> Sources<R> {
     }
 
     /// Whether `dir` of the source is ready:
-    /// [`Reactor::poll_ready`](crate::Reactor::poll_ready).
+    /// [`Reactor::poll_ready`](baton_protocol::Reactor::poll_ready).
     ///
     /// # Return value
     ///
@@ -642,7 +642,7 @@ impl<R: Registrar> Sources<R> {
     }
 
     /// Forgets the cached readiness of `dir` unless a newer one arrived:
-    /// [`Reactor::clear_ready`](crate::Reactor::clear_ready). An effective
+    /// [`Reactor::clear_ready`](baton_protocol::Reactor::clear_ready). An effective
     /// clear re-arms the poller per the [`Mode`]; if the poller refuses, the
     /// readiness is kept so the caller's next operation meets the OS error.
     ///
@@ -655,7 +655,7 @@ impl<R: Registrar> Sources<R> {
     }
 
     /// [`clear_ready`](Sources::clear_ready) for a caller that knows the fd
-    /// is drained ([`Reactor::clear_drained`](crate::Reactor::clear_drained)):
+    /// is drained ([`Reactor::clear_drained`](baton_protocol::Reactor::clear_drained)):
     /// in [`Mode::Edge`] no re-arm is needed, since the next data raises a
     /// new edge by itself; in [`Mode::Oneshot`] the interest must be
     /// re-enabled all the same.
@@ -708,7 +708,7 @@ impl<R: Registrar> Sources<R> {
     /// # Return value
     ///
     /// `true` if the event reached a registered, open source (what
-    /// [`Turn::events`](crate::reactor::Turn::events) counts); `false` for
+    /// [`Turn::events`](baton_protocol::reactor::Turn::events) counts); `false` for
     /// an event of a source deregistered or closed meanwhile, which is
     /// dropped.
     pub fn dispatch(&self, key: SourceKey, event: Readiness, wakers: &mut Vec<Waker>) -> bool {
@@ -783,7 +783,7 @@ impl<R: Registrar> Sources<R> {
     }
 
     /// Live registrations, closed ones included: what
-    /// [`ReactorStats::registrations`](crate::reactor::ReactorStats::registrations)
+    /// [`ReactorStats::registrations`](baton_protocol::reactor::ReactorStats::registrations)
     /// reports.
     pub fn len(&self) -> usize {
         lock(&self.alloc).live

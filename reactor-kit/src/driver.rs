@@ -10,9 +10,11 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::{Mode, Readiness, Registrar, Sources, Timers, wake_all};
-use crate::Error;
-use crate::reactor::{Direction, Interest, Reactor, ReactorStats, SourceKey, Tick, TimerKey, Turn};
 use crate::sync::{AtomicBool, Mutex};
+use baton_protocol::Error;
+use baton_protocol::reactor::{
+    Direction, Interest, Reactor, ReactorStats, SourceKey, Tick, TimerKey, Turn,
+};
 
 /// The OS half of a reactor: what a [`Driver`] asks of the operating system,
 /// and nothing else. One implementation per poller (mio, polling, ...),

@@ -1,4 +1,4 @@
-//! The timer table: the timer half of the [`Reactor`](crate::Reactor)
+//! The timer table: the timer half of the [`Reactor`](baton_protocol::Reactor)
 //! contract, with no clock of its own.
 //!
 //! - `entry`: one timer's record and its key;
@@ -20,9 +20,9 @@ use std::time::Instant;
 use self::entry::{Entry, NIL, State, key, split};
 use self::near::Near;
 use self::wheel::{Expiration, TICK_SHIFT, Wheel};
-use crate::Error;
-use crate::reactor::TimerKey;
 use crate::sync::{Mutex, MutexGuard};
+use baton_protocol::Error;
+use baton_protocol::reactor::TimerKey;
 
 /// Timers inserted behind a wheel that ran ahead of the clock, beyond the
 /// number of timers in the wheel, before the wheel is rebuilt from the clock
@@ -33,9 +33,9 @@ const REBASE_SLACK: usize = 64;
 /// is due against a clock the caller owns.
 ///
 /// `Timers` implements exactly the timer half of the
-/// [`Reactor`](crate::Reactor) contract (`insert_timer`, `poll_timer`,
+/// [`Reactor`](baton_protocol::Reactor) contract (`insert_timer`, `poll_timer`,
 /// `reset_timer`, `cancel_timer`, the `timers` count of
-/// [`ReactorStats`](crate::reactor::ReactorStats), and the timer part of
+/// [`ReactorStats`](baton_protocol::reactor::ReactorStats), and the timer part of
 /// `park` and `shutdown`), so a reactor forwards those methods here and only
 /// adds its clock and its poller. It never reads a clock itself: a
 /// virtual-time reactor uses it with virtual instants.
@@ -258,7 +258,7 @@ impl Timers {
     ///
     /// # Return value
     ///
-    /// As [`Reactor::poll_timer`](crate::Reactor::poll_timer):
+    /// As [`Reactor::poll_timer`](baton_protocol::Reactor::poll_timer):
     /// `Ready(Ok(()))` once fired, `Pending` with the waker stored, or
     /// `Ready(Err(_))` with [`Error::NotRegistered`] for an unknown key and
     /// [`Error::Shutdown`] after shutdown.
@@ -411,7 +411,7 @@ impl Timers {
     }
 
     /// Timers inserted and not yet cancelled, fired or not: what
-    /// [`ReactorStats::timers`](crate::reactor::ReactorStats::timers)
+    /// [`ReactorStats::timers`](baton_protocol::reactor::ReactorStats::timers)
     /// reports.
     pub fn len(&self) -> usize {
         self.lock().live

@@ -2,7 +2,7 @@
 
 use std::task::Waker;
 
-use crate::reactor::TimerKey;
+use baton_protocol::reactor::TimerKey;
 
 /// "No entry": the end of a slot list or of the free list.
 pub(super) const NIL: u32 = u32::MAX;

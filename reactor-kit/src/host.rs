@@ -6,8 +6,8 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::Handle;
-use crate::task::TaskId;
+use baton_protocol::Handle;
+use baton_protocol::task::TaskId;
 
 /// A host's shared state: the protocol handle it serves, its live tasks and
 /// its task ids.
@@ -26,7 +26,7 @@ use crate::task::TaskId;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use baton_protocol::backend::HostState;
+/// use baton_reactor_kit::HostState;
 ///
 /// let state = Arc::new(HostState::default());
 /// let task = state.live_task();
@@ -102,7 +102,7 @@ impl HostState {
     /// Marks the host stopped: the poll gate closes (no task future is
     /// polled again; each drops its future when next polled) and this
     /// waits for the polls in progress on other threads; the handle is
-    /// gone, so later spawns fail with [`Error::Shutdown`](crate::Error::Shutdown);
+    /// gone, so later spawns fail with [`Error::Shutdown`](baton_protocol::Error::Shutdown);
     /// shuts the reactor down, waking every waiter with it. Idempotent.
     pub fn stop(&self) {
         self.closed.store(true, Ordering::SeqCst);
