@@ -67,12 +67,15 @@ mod error;
 mod handle;
 pub mod io;
 pub mod net;
-pub mod promise;
 pub mod process;
+pub mod promise;
 pub mod reactor;
 pub mod signal;
 mod sync;
-#[allow(unsafe_code, reason = "the crate's only unsafe: sigaction and pidfd_open, wrapped once")]
+#[allow(
+    unsafe_code,
+    reason = "the crate's only unsafe: sigaction and pidfd_open, wrapped once"
+)]
 mod sys;
 pub mod task;
 pub mod testing;

@@ -16,7 +16,11 @@ const CHILD_ENV: &str = "BATON_NO_PIDFD";
 fn children_are_waited_for_through_sigchld() {
     if std::env::var_os(CHILD_ENV).is_none() {
         let status = process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "children_are_waited_for_through_sigchld", "--nocapture"])
+            .args([
+                "--exact",
+                "children_are_waited_for_through_sigchld",
+                "--nocapture",
+            ])
             .env(CHILD_ENV, "1")
             .status()
             .unwrap();
@@ -44,7 +48,13 @@ fn children_are_waited_for_through_sigchld() {
             .spawn()
             .unwrap();
         let mut text = String::new();
-        child.stdout.take().unwrap().read_to_string(&mut text).await.unwrap();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut text)
+            .await
+            .unwrap();
         assert_eq!(text, "streamed\n");
         assert!(child.wait().await.unwrap().success());
     });

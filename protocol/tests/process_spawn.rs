@@ -17,7 +17,11 @@ fn exit_statuses_arrive() {
     let rt = Rt::new();
     rt.block_on(async {
         assert!(Command::new("true").status().await.unwrap().success());
-        let status = Command::new("sh").args(["-c", "exit 7"]).status().await.unwrap();
+        let status = Command::new("sh")
+            .args(["-c", "exit 7"])
+            .status()
+            .await
+            .unwrap();
         assert_eq!(status.code(), Some(7));
     });
 }
@@ -45,7 +49,10 @@ fn output_of_a_large_write_does_not_deadlock() {
     let rt = Rt::new();
     rt.block_on(async {
         let output = Command::new("sh")
-            .args(["-c", "head -c 300000 /dev/zero; head -c 200000 /dev/zero >&2"])
+            .args([
+                "-c",
+                "head -c 300000 /dev/zero; head -c 200000 /dev/zero >&2",
+            ])
             .output()
             .await
             .unwrap();
@@ -98,9 +105,16 @@ fn a_program_that_does_not_exist_is_not_found() {
     rt.block_on(async {
         let e = Command::new("/no/such/program").spawn().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::NotFound);
-        let e = Command::new("baton-no-such-program-on-path").status().await.unwrap_err();
+        let e = Command::new("baton-no-such-program-on-path")
+            .status()
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::NotFound);
-        let e = Command::new("true").current_dir("/no/such/dir").output().await.unwrap_err();
+        let e = Command::new("true")
+            .current_dir("/no/such/dir")
+            .output()
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::NotFound);
     });
 }

@@ -34,8 +34,8 @@ fn two_listeners_both_get_the_signal() {
         let mut a = Signals::new([libc::SIGUSR1]).unwrap();
         let mut b = Signals::new([libc::SIGUSR1]).unwrap();
         raise(libc::SIGUSR1);
-        assert_eq!(a.next().await.unwrap(), libc::SIGUSR1);
-        assert_eq!(b.next().await.unwrap(), libc::SIGUSR1);
+        assert_eq!(a.recv().await.unwrap(), libc::SIGUSR1);
+        assert_eq!(b.recv().await.unwrap(), libc::SIGUSR1);
     });
 }
 
@@ -47,7 +47,7 @@ fn a_set_reports_each_signal_that_arrived() {
         assert_eq!(set.signals(), [libc::SIGURG, libc::SIGWINCH]);
         raise(libc::SIGWINCH);
         raise(libc::SIGURG);
-        let mut got = [set.next().await.unwrap(), set.next().await.unwrap()];
+        let mut got = [set.recv().await.unwrap(), set.recv().await.unwrap()];
         got.sort_unstable();
         assert_eq!(got, [libc::SIGURG, libc::SIGWINCH]);
     });
@@ -57,7 +57,10 @@ fn a_set_reports_each_signal_that_arrived() {
 fn the_last_listener_restores_the_disposition_and_a_new_one_listens_again() {
     let rt = Rt::new();
     let signal = libc::SIGUSR2;
-    assert!(!caught(signal), "SIGUSR2 starts with its default disposition");
+    assert!(
+        !caught(signal),
+        "SIGUSR2 starts with its default disposition"
+    );
     rt.block_on(async {
         let first = Signals::new([signal]).unwrap();
         let second = Signals::new([signal]).unwrap();
@@ -72,7 +75,7 @@ fn the_last_listener_restores_the_disposition_and_a_new_one_listens_again() {
         let mut again = Signals::new([signal]).unwrap();
         assert!(caught(signal));
         raise(signal);
-        assert_eq!(again.next().await.unwrap(), signal);
+        assert_eq!(again.recv().await.unwrap(), signal);
     });
     assert!(!caught(signal));
 }

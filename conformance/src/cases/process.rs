@@ -69,7 +69,11 @@ fn stdout_streams(ctx: &Ctx) -> Outcome {
         // The child waits for our line: this one arrives while it runs.
         stdout.read_line(&mut line).await?;
         ensure_eq!(line, "ready\n");
-        ensure_eq!(child.try_wait()?, None, "the child exited before reading stdin");
+        ensure_eq!(
+            child.try_wait()?,
+            None,
+            "the child exited before reading stdin"
+        );
         stdin.write_all(b"ping\n").await?;
         line.clear();
         stdout.read_line(&mut line).await?;
@@ -81,7 +85,10 @@ fn stdout_streams(ctx: &Ctx) -> Outcome {
 
 fn kill_on_drop_no_zombie(ctx: &Ctx) -> Outcome {
     ctx.block_on(async {
-        let child = Command::new("sleep").arg("3600").kill_on_drop(true).spawn()?;
+        let child = Command::new("sleep")
+            .arg("3600")
+            .kill_on_drop(true)
+            .spawn()?;
         let pid = child
             .id()
             .ok_or_else(|| Failure::new("a running child has no id"))?;

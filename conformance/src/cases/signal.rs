@@ -50,9 +50,9 @@ fn every_listener_gets_it(ctx: &Ctx) -> Outcome {
     ctx.block_on(async {
         let mut here = Signals::new([signal]).map_err(baton_protocol::Error::from)?;
         let mut there = Signals::new([signal]).map_err(baton_protocol::Error::from)?;
-        let other = spawn(async move { there.next().await })?;
+        let other = spawn(async move { there.recv().await })?;
         os::kill_self(signal)?;
-        ensure_eq!(here.next().await?, signal, "the first listener's signal");
+        ensure_eq!(here.recv().await?, signal, "the first listener's signal");
         ensure_eq!(other.await??, signal, "the other task's signal");
         Ok(())
     })?
@@ -73,7 +73,7 @@ fn last_listener_restores(ctx: &Ctx) -> Outcome {
         // new listener must put it back, or this signal kills the process.
         let mut again = Signals::new([signal]).map_err(baton_protocol::Error::from)?;
         os::kill_self(signal)?;
-        ensure_eq!(again.next().await?, signal, "the signal after re-listening");
+        ensure_eq!(again.recv().await?, signal, "the signal after re-listening");
         Ok::<_, Failure>(())
     })??;
     ensure!(!caught(signal)?, "SIGUSR2 is still caught after the case");

@@ -62,7 +62,7 @@ impl Exit {
             match self {
                 Exit::Pidfd(fd) => ready!(fd.poll_readable(cx))?,
                 Exit::Sigchld(signals) => {
-                    ready!(signals.poll_next(cx))?;
+                    ready!(signals.poll_recv(cx))?;
                 }
             }
         }

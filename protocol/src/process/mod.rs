@@ -44,9 +44,9 @@ use std::path::Path;
 use std::process::{self, ExitStatus, Output};
 
 pub use child::Child;
-pub use stdio::{ChildStderr, ChildStdin, ChildStdout};
 #[doc(no_inline)]
 pub use std::process::Stdio;
+pub use stdio::{ChildStderr, ChildStdin, ChildStdout};
 
 use crate::Handle;
 

@@ -64,7 +64,7 @@ impl Future for CtrlC {
             };
         }
         match &mut self.state {
-            State::Listening(signals) => signals.poll_next(cx).map_ok(drop),
+            State::Listening(signals) => signals.poll_recv(cx).map_ok(drop),
             State::Failed(e) => Poll::Ready(Err(e
                 .take()
                 .unwrap_or(Error::InvalidState("ctrl_c polled after it completed")))),

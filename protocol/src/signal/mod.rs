@@ -25,7 +25,7 @@
 //!
 //! // ... or on any signal of a set.
 //! let mut signals = Signals::new([libc::SIGTERM, libc::SIGHUP])?;
-//! let which = signals.next().await?;
+//! let which = signals.recv().await?;
 //! println!("got signal {which}");
 //! # Ok(()) }
 //! ```

@@ -21,7 +21,7 @@ use crate::io::Async;
 type Pipe = Arc<Async<UnixStream>>;
 
 /// Listens for a set of signals: every signal of the set that reaches the
-/// process is reported by [`next`](Signals::next).
+/// process is reported by [`recv`](Signals::recv).
 ///
 /// The handler side is signal-hook's: on a signal, its handler records it
 /// and writes a byte to a socket pair that this `Signals` owns, and whose
@@ -32,7 +32,7 @@ type Pipe = Arc<Async<UnixStream>>;
 /// # Several listeners
 ///
 /// Each `Signals` has its own pipe: two listeners of one signal both get
-/// it. A signal that arrives several times before `next` reads it is
+/// it. A signal that arrives several times before `recv` reads it is
 /// reported once (the kernel merges pending signals the same way).
 ///
 /// # Dropping
@@ -59,7 +59,7 @@ type Pipe = Arc<Async<UnixStream>>;
 /// # async fn demo() -> Result<(), baton_protocol::Error> {
 /// let mut signals = Signals::new([libc::SIGHUP, libc::SIGTERM])?;
 /// loop {
-///     match signals.next().await? {
+///     match signals.recv().await? {
 ///         libc::SIGHUP => { /* reload the configuration */ }
 ///         _ => break, // SIGTERM: shut down
 ///     }
@@ -84,7 +84,7 @@ impl Signals {
     /// the runtime entered on this thread.
     ///
     /// A signal of the set that arrives from now on is reported by
-    /// [`next`](Signals::next), and no longer has its previous effect (a
+    /// [`recv`](Signals::recv), and no longer has its previous effect (a
     /// `SIGINT` no longer terminates the process) while the `Signals` lives.
     ///
     /// # Errors
@@ -159,7 +159,7 @@ impl Signals {
     ///
     /// # Errors
     ///
-    /// As [`poll_next`](Signals::poll_next).
+    /// As [`poll_recv`](Signals::poll_recv).
     ///
     /// # Examples
     ///
@@ -168,11 +168,11 @@ impl Signals {
     ///
     /// # async fn demo() -> Result<(), baton_protocol::Error> {
     /// let mut signals = Signals::new([libc::SIGUSR1])?;
-    /// assert_eq!(signals.next().await?, libc::SIGUSR1);
+    /// assert_eq!(signals.recv().await?, libc::SIGUSR1);
     /// # Ok(()) }
     /// ```
-    pub fn next(&mut self) -> impl Future<Output = Result<libc::c_int, Error>> + '_ {
-        poll_fn(|cx| self.poll_next(cx))
+    pub fn recv(&mut self) -> impl Future<Output = Result<libc::c_int, Error>> + '_ {
+        poll_fn(|cx| self.poll_recv(cx))
     }
 
     /// Polls for the next signal of the set.
@@ -186,7 +186,7 @@ impl Signals {
     /// # Errors
     ///
     /// [`Error::Shutdown`] after the reactor shut down.
-    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<libc::c_int, Error>> {
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<libc::c_int, Error>> {
         loop {
             if let Some(signal) = self.ready.pop_front() {
                 return Poll::Ready(Ok(signal));
