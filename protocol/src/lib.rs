@@ -3,8 +3,9 @@
 //!
 //! Use this crate when you write a library that should run on whatever
 //! runtime the application picks: [`sleep`], [`timeout`], the [`net`]
-//! sockets, [`io::Async`], [`Promise`], [`spawn`] and [`TaskGroup`] are
-//! written once against the [`Reactor`] and [`Spawn`] traits. Implement those
+//! sockets, [`io::Async`], [`Promise`], [`spawn`], [`TaskGroup`], Unix
+//! [`signal`]s and child [`process`]es are written once against the
+//! [`Reactor`] and [`Spawn`] traits. Implement those
 //! traits when you write a backend ([`backend`] has the shared bookkeeping,
 //! [`decorate`] wraps an existing reactor). See also `baton-executor`
 //! (executors and `block_on`), `baton-reactor-epoll` / `baton-reactor-poll`
