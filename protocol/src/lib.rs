@@ -3,10 +3,11 @@
 //!
 //! Use this crate when you write a library that should run on whatever
 //! runtime the application picks: [`sleep`], [`timeout`], the [`net`]
-//! sockets, [`io::Async`], [`Promise`], [`spawn`] and [`TaskGroup`] are
-//! written once against the [`Reactor`] and [`Spawn`] traits. Implement those
-//! traits when you write a backend (`baton-reactor-kit` has the shared
-//! bookkeeping, [`decorate`] wraps an existing reactor). See also `baton-executor`
+//! sockets, [`io::Async`], [`Promise`], [`spawn`], [`TaskGroup`], Unix
+//! [`signal`]s and child [`process`]es are written once against the
+//! [`Reactor`] and [`Spawn`] traits. Implement those traits when you write
+//! a backend (`baton-reactor-kit` has the shared bookkeeping, [`decorate`]
+//! wraps an existing reactor). See also `baton-executor`
 //! (executors and `block_on`), `baton-reactor-epoll` / `baton-reactor-poll`
 //! (reactors), `baton-testing` (virtual time and fault injection),
 //! `baton-conformance` (the suite that proves a backend is a drop-in), and
@@ -55,7 +56,9 @@
 //! # Ok::<(), Error>(())
 //! ```
 
-#![forbid(unsafe_code)]
+// `sys` alone may use `unsafe` (three system calls std lacks); every
+// other module is checked by this lint.
+#![deny(unsafe_code)]
 
 pub mod awaitable;
 pub mod coop;
@@ -64,9 +67,16 @@ mod error;
 mod handle;
 pub mod io;
 pub mod net;
+pub mod process;
 pub mod promise;
 pub mod reactor;
+pub mod signal;
 mod sync;
+#[allow(
+    unsafe_code,
+    reason = "the crate's only unsafe: sigaction and pidfd_open, wrapped once"
+)]
+mod sys;
 pub mod task;
 pub mod testing;
 pub mod time;

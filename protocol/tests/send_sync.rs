@@ -86,3 +86,18 @@ fn leaf_future_types() {
     send_sync_unpin::<UnixStream>();
     send_sync_unpin::<UnixDatagram>();
 }
+
+#[test]
+fn signal_and_process_types() {
+    use baton_protocol::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
+    use baton_protocol::signal::{CtrlC, SignalError, Signals};
+
+    send_sync_unpin::<Signals>();
+    send_sync_unpin::<CtrlC>();
+    send_sync_unpin::<SignalError>();
+    send_sync_unpin::<Command>();
+    send_sync_unpin::<Child>();
+    send_sync_unpin::<ChildStdin>();
+    send_sync_unpin::<ChildStdout>();
+    send_sync_unpin::<ChildStderr>();
+}

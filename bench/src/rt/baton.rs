@@ -217,6 +217,13 @@ macro_rules! baton_rt {
                 baton_protocol::time::sleep_until(deadline)
             }
 
+            async fn status(program: &'static str) -> std::process::ExitStatus {
+                baton_protocol::process::Command::new(program)
+                    .status()
+                    .await
+                    .expect("the program runs")
+            }
+
             fn serve_echo(listener: TcpListener) -> impl Future<Output = ()> {
                 serve_echo::<Self>(listener)
             }

@@ -197,6 +197,11 @@ pub(crate) trait Rt {
     /// A timer that fires at `deadline`.
     fn sleep_until(deadline: Instant) -> Self::Sleep;
 
+    /// Runs `program` (no arguments, standard streams inherited) as a child
+    /// process and waits for its exit status, through the runtime's own
+    /// process API.
+    fn status(program: &'static str) -> impl Future<Output = std::process::ExitStatus>;
+
     /// Accepts connections on `listener` for ever, echoing every byte back
     /// on each, one task per connection.
     fn serve_echo(listener: TcpListener) -> impl Future<Output = ()>;

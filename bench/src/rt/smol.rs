@@ -91,6 +91,13 @@ macro_rules! smol_rt {
                 Timer::at(deadline)
             }
 
+            async fn status(program: &'static str) -> std::process::ExitStatus {
+                async_process::Command::new(program)
+                    .status()
+                    .await
+                    .expect("the program runs")
+            }
+
             async fn serve_echo(listener: TcpListener) {
                 let listener = Async::new(listener).expect("a listening socket");
                 loop {

@@ -99,6 +99,13 @@ impl Rt for Tokio {
         tokio::time::sleep_until(deadline.into())
     }
 
+    async fn status(program: &'static str) -> std::process::ExitStatus {
+        tokio::process::Command::new(program)
+            .status()
+            .await
+            .expect("the program runs")
+    }
+
     async fn serve_echo(listener: TcpListener) {
         listener.set_nonblocking(true).expect("a listening socket");
         let listener = tokio::net::TcpListener::from_std(listener).expect("a listening socket");

@@ -5,6 +5,7 @@
 //! so a ratio below 1 to the reference runtime means faster or smaller.
 
 mod memory;
+mod process;
 mod reply;
 mod sched;
 mod spawn;
@@ -195,6 +196,18 @@ pub(crate) const ALL: &[Workload] = &[
         reference: Kind::TokioMulti,
     },
     Workload {
+        name: "process_spawn",
+        what: "N child processes of /bin/true, one after another: spawn + wait for the exit status through the runtime's process API (baton_protocol::process, tokio::process, async-process), time per child",
+        sizes: &["1000"],
+        quick: &["100"],
+        metrics: &[Metric {
+            name: "us",
+            unit: "µs/child",
+        }],
+        driver: Driver::Child,
+        reference: Kind::TokioMulti,
+    },
+    Workload {
         name: "tcp_echo",
         what: "C connections each echoing M-byte messages back and forth (CxM), one load generator process: wall time per round trip (all connections) and server CPU per round trip",
         sizes: &[
@@ -336,6 +349,9 @@ pub(crate) fn run(kind: Kind, workload: &str, size: &str) -> Result<Outcome, Str
         "timer_cancel" => {
             let pending = count(size).ok_or_else(bad_size)?;
             rt::with_runtime(kind, timers::Cancel { pending })
+        }
+        "process_spawn" => {
+            rt::with_runtime(kind, process::SpawnWait(count(size).ok_or_else(bad_size)?))
         }
         "idle_tasks" => {
             rt::with_runtime(kind, memory::IdleTasks(count(size).ok_or_else(bad_size)?))

@@ -1,5 +1,5 @@
-//! The suite's only `unsafe`: file status flags and signals, which std does
-//! not expose.
+//! The suite's only `unsafe`: file status flags, signals and child
+//! processes' states, which std does not expose.
 //!
 //! # Invariant
 //!
@@ -8,11 +8,11 @@
 
 #![allow(
     unsafe_code,
-    reason = "fcntl, sigaction and pthread_kill have no safe std API"
+    reason = "fcntl, sigaction, kill, pthread_kill, pidfd_open and waitid have no safe std API"
 )]
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Sets `O_NONBLOCK` on `fd`.
@@ -87,5 +87,67 @@ pub fn signal_thread(thread: libc::pthread_t) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::from_raw_os_error(rc))
+    }
+}
+
+/// Sends `signal` to this process (any of its threads may take it).
+///
+/// # Errors
+///
+/// The OS error (`EINVAL` for a number that is no signal).
+pub fn kill_self(signal: libc::c_int) -> io::Result<()> {
+    // SAFETY: `kill` takes two integers and touches no memory of ours.
+    if unsafe { libc::kill(libc::getpid(), signal) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A pidfd of process `pid`, which must be an unreaped child of ours (so
+/// the number names it and no recycled process).
+///
+/// # Errors
+///
+/// The OS error (`ENOSYS` before Linux 5.3).
+pub fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+    // SAFETY: `pidfd_open` takes two integers and touches no memory of ours.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let fd = RawFd::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    // SAFETY: the kernel just returned this descriptor; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Whether child `pid` has been reaped: `waitid(WNOWAIT)` no longer finds
+/// it (`ECHILD`). A running child or a zombie is `false`; neither is
+/// reaped by the check.
+///
+/// # Errors
+///
+/// Any other OS error.
+pub fn reaped(pid: u32) -> io::Result<bool> {
+    let id = libc::id_t::from(pid);
+    let mut info = std::mem::MaybeUninit::<libc::siginfo_t>::zeroed();
+    // SAFETY: `info` is writable memory the size of a siginfo_t; WNOWAIT
+    // leaves the child waitable, WNOHANG makes the call return at once.
+    let rc = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            id,
+            info.as_mut_ptr(),
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
+    if rc == 0 {
+        return Ok(false);
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::ECHILD) {
+        Ok(true)
+    } else {
+        Err(e)
     }
 }
