@@ -119,7 +119,15 @@ impl<O: Os> Driver<O> {
     /// [`Error::Io`] if the OS refuses.
     pub fn new() -> Result<Self, Error> {
         let (registrar, waiter) = O::open().map_err(Error::Io)?;
-        Ok(Driver {
+        Ok(Self::from_parts(registrar, waiter))
+    }
+
+    /// An empty driver over a poller the reactor opened itself: for glue
+    /// whose opening takes settings (a ring size) or maps the OS's refusal
+    /// to an error of its own ([`Error::Unsupported`] for a kernel without
+    /// the interface), which [`Os::open`] cannot.
+    pub fn from_parts(registrar: O::Registrar, waiter: O::Waiter) -> Self {
+        Driver {
             sources: Sources::new(registrar, O::MODE),
             timers: Timers::new(),
             unparked: AtomicBool::new(false),
@@ -128,7 +136,7 @@ impl<O: Os> Driver<O> {
                 waiter,
                 wakers: Vec::new(),
             }),
-        })
+        }
     }
 
     fn notify(&self) {
