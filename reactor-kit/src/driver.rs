@@ -68,6 +68,21 @@ pub trait Os: Send + Sync + 'static {
         let _ = registrar;
         None
     }
+
+    /// Called by [`Reactor::guest_wait`], before a host loop waits on the
+    /// [`guest_fd`](Os::guest_fd) in place of a park: a poller that queues
+    /// work for its next wait (io_uring's submissions) hands it to the OS
+    /// now, and until the next park treats every new piece of work as if a
+    /// park were waiting. Nothing to do (the default) for a poller whose
+    /// registrations reach the OS at once.
+    ///
+    /// # Errors
+    ///
+    /// The OS's refusal.
+    fn guest_prepare(registrar: &Self::Registrar) -> io::Result<()> {
+        let _ = registrar;
+        Ok(())
+    }
 }
 
 /// A complete [`Reactor`] over an OS poller: the readiness table, the
@@ -288,6 +303,7 @@ impl<O: Os> Reactor for Driver<O> {
             return Err(Error::Unsupported("this poller has no fd a host can watch"));
         }
         self.guest.store(true, Ordering::Relaxed);
+        O::guest_prepare(self.sources.registrar()).map_err(Error::Io)?;
         // As a park: from here until the next park, a timer earlier than
         // the deadline returned notifies the poller, which makes its fd
         // readable. An unpark always does.

@@ -144,9 +144,12 @@
 //!
 //! The reactor owns one fd, the ring's, close-on-exec, closed when it is
 //! dropped (dropping also shuts it down, waking every waiter with
-//! [`Error::Shutdown`](baton_protocol::Error::Shutdown)). It has no fd a
-//! host loop could watch: [`guest_wait`](baton_protocol::Reactor::guest_wait)
-//! is [`Error::Unsupported`].
+//! [`Error::Shutdown`](baton_protocol::Error::Shutdown)). That fd is the
+//! [`guest_fd`](baton_protocol::Reactor::guest_fd) a host loop (tokio,
+//! smol) watches: it polls readable while a completion waits to be reaped.
+//! Between [`guest_wait`](baton_protocol::Reactor::guest_wait) and the next
+//! park the host waits in the park's place, so what is queued is submitted
+//! at once then.
 //!
 //! [`Error::Unsupported`]: baton_protocol::Error::Unsupported
 //! [`Error::AlreadyRegistered`]: baton_protocol::Error::AlreadyRegistered

@@ -48,7 +48,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::mem::MaybeUninit;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -556,6 +556,29 @@ impl Os for Uring {
 
     fn events(waiter: &Waiter) -> impl Iterator<Item = (SourceKey, Readiness)> + '_ {
         waiter.events.iter().copied()
+    }
+
+    /// The ring's fd: it polls readable while the completion queue holds
+    /// an entry, the unpark `NOP`'s included, so a host loop can watch it
+    /// ([`Reactor::guest_fd`](baton_protocol::Reactor::guest_fd)).
+    fn guest_fd(ring: &Ring) -> Option<BorrowedFd<'_>> {
+        // SAFETY: the ring's fd is open for as long as `ring.ring` lives,
+        // which outlives the borrow (tied to `ring`).
+        Some(unsafe { BorrowedFd::borrow_raw(ring.ring.as_raw_fd()) })
+    }
+
+    /// The host waits in place of a park: what is queued is submitted now,
+    /// and until the next park every push is submitted at once (as while a
+    /// park waits), or the host's wait would never see it.
+    fn guest_prepare(ring: &Ring) -> io::Result<()> {
+        lock(&ring.submission).parking = true;
+        match ring.ring.submit() {
+            Ok(_) => Ok(()),
+            // The completion queue is full: the fd is readable, the host's
+            // next park reaps and submits.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY | libc::EAGAIN)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Submits a `NOP` from the calling thread: its completion ends the
