@@ -104,6 +104,18 @@
 //! unparks before a park cost one syscall; an unpark before a park makes
 //! that park return at once.
 //!
+//! Measured against the two other ways (200 000 cross-thread wake-ups of a
+//! thread blocked in `io_uring_enter`, three rounds, release build, 2-core
+//! machine under a load average of 5 to 7): an eventfd write with a
+//! multishot `POLL_ADD` kept on the eventfd took 15.3–16.6 µs per notifying
+//! call and 3.4–3.7 µs of the waiter's CPU; `IORING_OP_MSG_RING` from the
+//! notifier's own ring 15.0–17.2 µs and 3.5–5.0 µs; the `NOP` on the shared
+//! ring 15.1–15.3 µs and 3.4–3.7 µs. The wake-up of the sleeping thread
+//! dominates all three, and they are within noise of each other. The `NOP`
+//! needs no second fd, no ring per notifying thread and no poll (whose
+//! wake-up runs as task work on the thread that submitted it), so it is
+//! the one kept.
+//!
 //! # The ring
 //!
 //! 256 submission entries by default, 8 times as many completion entries
@@ -139,6 +151,64 @@
 //! The enter's timeout is in nanoseconds and never early;
 //! [`resolution`](baton_protocol::Reactor::resolution) advertises **1 ms**
 //! (the kernel's timer slack and the wake-up latency).
+//!
+//! # Costs
+//!
+//! Syscalls per round trip of the benchmark's echo server (`perf stat -e
+//! raw_syscalls:sys_enter,...` on the server, 64-byte messages, `baton-bench
+//! load` for 2 s; BENCHMARKS.md has the command), against
+//! baton-reactor-epoll on the same executor:
+//!
+//! | server                  | 16 connections | 256 connections |
+//! |-------------------------|----------------|-----------------|
+//! | uring, `LocalExecutor`  | 2.12 (recv 1.00, send 1.00, enter 0.12) | 2.07 (enter 0.03) |
+//! | epoll, `LocalExecutor`  | 2.14 (recv 1.00, send 1.00, epoll_wait 0.13) | 2.09 (epoll_wait 0.04, epoll_ctl 0.01) |
+//! | uring, `Runtime` (2 workers) | 3.00 (enter 0.31, futex 0.69) | 2.59 (enter 0.18, futex 0.38) |
+//! | epoll, `Runtime` (2 workers) | 2.35 (epoll_wait 0.24, futex 0.10) | 2.28 (epoll_wait 0.21, futex 0.02) |
+//!
+//! On one thread the two reactors make the same syscalls: `recv` and `send`
+//! per round trip, and one wait per many round trips; epoll's re-arm is
+//! already skipped after a read that drained the socket. Under the
+//! multi-thread `Runtime` io_uring costs more: a poll's wake-up runs as
+//! task work on the thread that *submitted* it, which may be a worker
+//! asleep on its futex, woken only to post the completion for the parked
+//! worker. The readiness mode therefore serves the single-thread executor
+//! best; completion I/O (below) is what would remove the `recv` and `send`.
+//!
+//! # Completion I/O: designed, not built
+//!
+//! io_uring can also do the I/O itself (`IORING_OP_RECV`, `SEND`, `ACCEPT`,
+//! `CONNECT`, `SENDMSG`, `RECVMSG`), so that a round trip of an echo server
+//! is one `io_uring_enter` instead of a `recv`, a `send` and an enter. This
+//! reactor does not do it yet; the design, kept for when it is measured:
+//!
+//! - **An optional protocol capability.** A method on
+//!   [`Reactor`](baton_protocol::Reactor) with a default, say
+//!   `completion(&self) -> Option<&dyn Completion>`, `None` on every other
+//!   reactor. `Completion` submits an operation on a registered source with
+//!   an *owned* buffer (`Vec<u8>`, or a `Box<[u8]>` the caller hands over)
+//!   and returns a handle the leaf future polls; the result comes back with
+//!   the buffer, as compio's `BufResult(io::Result<usize>, B)` and
+//!   tokio-uring's `(result, buf)`.
+//! - **The leaf futures choose.** `TcpStream`'s reads and writes take the
+//!   completion path when the reactor offers it and the caller's buffer can
+//!   be swapped for an owned one (an internal buffer the stream keeps,
+//!   copied from and to the caller's `&mut [u8]`: `futures_io::AsyncRead`
+//!   lends a buffer only for one poll); otherwise the readiness path,
+//!   unchanged. Fault injection (`Reactor::io_fault`) applies before
+//!   submission, as today.
+//! - **Cancellation on drop.** A dropped future cannot take its buffer
+//!   back while the kernel may still write to it: the reactor owns every
+//!   buffer in flight (in the operation's slot), submits
+//!   `IORING_OP_ASYNC_CANCEL` for it, and frees the buffer only when the
+//!   operation's completion (or the cancel's `ECANCELED`) is reaped. A ring
+//!   dropped with operations in flight leaks their buffers rather than free
+//!   memory the kernel may still write.
+//! - **Keep only if it wins**: echo server CPU per round trip at least 10 %
+//!   below this reactor's readiness mode at 16 and 256 connections. The
+//!   readiness mode already makes no syscall on a clear and none per
+//!   readiness, so the saving is the `recv` and `send` per round trip
+//!   against a copy per operation, an entry and a completion.
 //!
 //! # File descriptors
 //!
