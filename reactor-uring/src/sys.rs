@@ -465,8 +465,8 @@ impl Ring {
                     ..Readiness::default()
                 },
             )),
-            // Cancelled, or another failure: wake both directions, so the
-            // next operation meets the fd's real state.
+            // Another failure (a cancellation is not one): wake both
+            // directions, so the next operation meets the fd's real state.
             e if e > 0 && e != libc::ECANCELED => events.push((
                 SourceKey::from_raw(key),
                 Readiness {
