@@ -68,6 +68,21 @@ pub trait Os: Send + Sync + 'static {
         let _ = registrar;
         None
     }
+
+    /// Called by [`Reactor::guest_wait`], before a host loop waits on the
+    /// [`guest_fd`](Os::guest_fd) in place of a park: a poller that queues
+    /// work for its next wait (io_uring's submissions) hands it to the OS
+    /// now, and until the next park treats every new piece of work as if a
+    /// park were waiting. Nothing to do (the default) for a poller whose
+    /// registrations reach the OS at once.
+    ///
+    /// # Errors
+    ///
+    /// The OS's refusal.
+    fn guest_prepare(registrar: &Self::Registrar) -> io::Result<()> {
+        let _ = registrar;
+        Ok(())
+    }
 }
 
 /// A complete [`Reactor`] over an OS poller: the readiness table, the
@@ -119,7 +134,15 @@ impl<O: Os> Driver<O> {
     /// [`Error::Io`] if the OS refuses.
     pub fn new() -> Result<Self, Error> {
         let (registrar, waiter) = O::open().map_err(Error::Io)?;
-        Ok(Driver {
+        Ok(Self::from_parts(registrar, waiter))
+    }
+
+    /// An empty driver over a poller the reactor opened itself: for glue
+    /// whose opening takes settings (a ring size) or maps the OS's refusal
+    /// to an error of its own ([`Error::Unsupported`] for a kernel without
+    /// the interface), which [`Os::open`] cannot.
+    pub fn from_parts(registrar: O::Registrar, waiter: O::Waiter) -> Self {
+        Driver {
             sources: Sources::new(registrar, O::MODE),
             timers: Timers::new(),
             unparked: AtomicBool::new(false),
@@ -128,7 +151,7 @@ impl<O: Os> Driver<O> {
                 waiter,
                 wakers: Vec::new(),
             }),
-        })
+        }
     }
 
     fn notify(&self) {
@@ -280,6 +303,7 @@ impl<O: Os> Reactor for Driver<O> {
             return Err(Error::Unsupported("this poller has no fd a host can watch"));
         }
         self.guest.store(true, Ordering::Relaxed);
+        O::guest_prepare(self.sources.registrar()).map_err(Error::Io)?;
         // As a park: from here until the next park, a timer earlier than
         // the deadline returned notifies the poller, which makes its fd
         // readable. An unpark always does.

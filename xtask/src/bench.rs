@@ -20,7 +20,8 @@ usage: cargo xtask bench [--quick] [--filter w1,w2] [--runtimes r1,r2]
                ping_pong, chained_spawn, request_reply, timers, timer_cancel,
                process_spawn, tcp_echo, resp, http, idle_tasks, idle_conns)
   --runtimes   only these runtimes (baton-epoll-multi, baton-epoll-local,
-               baton-poll-multi, baton-poll-local, tokio-multi, tokio-current,
+               baton-poll-multi, baton-poll-local, baton-uring-multi,
+               baton-uring-local, tokio-multi, tokio-current,
                smol-multi, smol-local, host-tokio-multi, host-tokio-current,
                host-smol-multi, host-smol-local, mio, redis-server)
   --repeats    repeats per figure (5; 1 with --quick)

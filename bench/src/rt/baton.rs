@@ -1,5 +1,5 @@
-//! baton: the multi-thread `Runtime` and the `LocalExecutor`, on either
-//! reactor.
+//! baton: the multi-thread `Runtime` and the `LocalExecutor`, on each of
+//! baton's reactors (epoll, polling, io_uring).
 //!
 //! Tasks spawn through the executor's own API, as tokio and smol tasks
 //! spawn through theirs: `Runtime::spawn` (the runtime is kept in a static,

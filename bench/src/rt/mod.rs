@@ -31,6 +31,10 @@ pub(crate) enum Kind {
     BatonPollMulti,
     /// baton: `LocalExecutor` on the polling reactor.
     BatonPollLocal,
+    /// baton: `Runtime` on the io_uring reactor.
+    BatonUringMulti,
+    /// baton: `LocalExecutor` on the io_uring reactor.
+    BatonUringLocal,
     /// tokio's multi-thread runtime: the reference of every ratio.
     TokioMulti,
     /// tokio's current-thread runtime.
@@ -58,11 +62,13 @@ pub(crate) enum Kind {
 
 impl Kind {
     /// Every runtime, in table order.
-    pub(crate) const ALL: [Kind; 14] = [
+    pub(crate) const ALL: [Kind; 16] = [
         Kind::BatonEpollMulti,
         Kind::BatonEpollLocal,
         Kind::BatonPollMulti,
         Kind::BatonPollLocal,
+        Kind::BatonUringMulti,
+        Kind::BatonUringLocal,
         Kind::TokioMulti,
         Kind::TokioCurrent,
         Kind::SmolMulti,
@@ -82,6 +88,8 @@ impl Kind {
             Kind::BatonEpollLocal => "baton-epoll-local",
             Kind::BatonPollMulti => "baton-poll-multi",
             Kind::BatonPollLocal => "baton-poll-local",
+            Kind::BatonUringMulti => "baton-uring-multi",
+            Kind::BatonUringLocal => "baton-uring-local",
             Kind::TokioMulti => "tokio-multi",
             Kind::TokioCurrent => "tokio-current",
             Kind::SmolMulti => "smol-multi",
@@ -108,6 +116,8 @@ impl Kind {
                 | Kind::BatonEpollLocal
                 | Kind::BatonPollMulti
                 | Kind::BatonPollLocal
+                | Kind::BatonUringMulti
+                | Kind::BatonUringLocal
         )
     }
 
@@ -137,7 +147,8 @@ impl Kind {
     }
 
     /// The reactor and executor flags of the `resp` example for a baton
-    /// pair.
+    /// pair; `None` for the uring pairs too (the example's flags, the
+    /// facade's, name epoll and poll only).
     pub(crate) fn resp_flags(self) -> Option<(&'static str, &'static str)> {
         match self {
             Kind::BatonEpollMulti => Some(("epoll", "multi")),
@@ -307,6 +318,14 @@ pub(crate) fn with_runtime<J: Job>(kind: Kind, job: J) -> Result<J::Output, Stri
         }
         Kind::BatonPollLocal => {
             let reactor = baton_reactor_poll::PollReactor::new().map_err(err)?;
+            job.run(&baton::Local::new(reactor).map_err(err)?)
+        }
+        Kind::BatonUringMulti => {
+            let reactor = baton_reactor_uring::UringReactor::new().map_err(err)?;
+            job.run(&baton::Multi::new(reactor, workers).map_err(err)?)
+        }
+        Kind::BatonUringLocal => {
+            let reactor = baton_reactor_uring::UringReactor::new().map_err(err)?;
             job.run(&baton::Local::new(reactor).map_err(err)?)
         }
         Kind::TokioMulti => job.run(&tokio::Tokio::multi(workers).map_err(|e| e.to_string())?),

@@ -20,6 +20,8 @@ fn color(kind: Kind) -> &'static str {
         Kind::BatonEpollLocal => "#58a6ff",
         Kind::BatonPollMulti => "#0b7a75",
         Kind::BatonPollLocal => "#3fb9a8",
+        Kind::BatonUringMulti => "#8250df",
+        Kind::BatonUringLocal => "#c297ff",
         Kind::TokioMulti => "#8b949e",
         Kind::TokioCurrent => "#c9d1d9",
         Kind::SmolMulti => "#d29922",

@@ -80,7 +80,7 @@ impl Workload {
         match self.driver {
             Driver::Child | Driver::IdleConns | Driver::Http => kind.is_runtime(),
             Driver::Echo => kind.is_runtime() || kind == Kind::Mio,
-            Driver::Resp => kind.is_baton() || kind == Kind::Redis,
+            Driver::Resp => kind.resp_flags().is_some() || kind == Kind::Redis,
         }
     }
 }

@@ -13,6 +13,7 @@ use baton_executor::{LocalExecutor, Runtime};
 use baton_protocol::{Error, Handle, Reactor};
 use baton_reactor_epoll::EpollReactor;
 use baton_reactor_poll::PollReactor;
+use baton_reactor_uring::UringReactor;
 use baton_testing::{Chaos, VirtualTime};
 
 /// The suite with every reactor and executor of this build.
@@ -28,17 +29,28 @@ pub(crate) fn suite() -> Suite {
 }
 
 /// The reactors: in the poll(2) build only the polling reactor, under the
-/// name `poll2`; otherwise both. Each also runs under the test decorators of
-/// `baton-testing`: virtual time (`vt(..)`) and seeded fault injection
-/// (`chaos(..)`).
+/// name `poll2`; otherwise epoll, poll and io_uring (the last only where the
+/// kernel allows io_uring: elsewhere its column is left out, and the reason
+/// printed). Each also runs under the test decorators of `baton-testing`:
+/// virtual time (`vt(..)`) and seeded fault injection (`chaos(..)`).
 pub(crate) fn reactors() -> Vec<ReactorSpec> {
     let families = if cfg!(polling_test_poll_backend) {
         vec![family("poll2", PollReactor::new)]
     } else {
-        vec![
+        let mut families = vec![
             family("epoll", EpollReactor::new),
             family("poll", PollReactor::new),
-        ]
+        ];
+        match UringReactor::new() {
+            Ok(_) => families.push(family("uring", UringReactor::new)),
+            Err(Error::Unsupported(why)) => {
+                eprintln!("conformance: skipping the uring column: {why}");
+            }
+            Err(e) => {
+                eprintln!("conformance: skipping the uring column: io_uring setup failed: {e}")
+            }
+        }
+        families
     };
     // Plain reactors first, then every virtual-time row, then every chaos row.
     (0..3)

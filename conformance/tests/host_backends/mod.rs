@@ -6,11 +6,12 @@ mod tokio;
 use baton_conformance::{ExecutorSpec, Need, ReactorSpec, Suite};
 use baton_reactor_epoll::EpollReactor;
 use baton_reactor_poll::PollReactor;
+use baton_reactor_uring::UringReactor;
 use baton_testing::Chaos;
 
 /// The suite over every reactor a host can drive, with every host.
 pub(crate) fn suite() -> Suite {
-    let reactors = [
+    let mut reactors = vec![
         ReactorSpec::new("epoll", |_| EpollReactor::new()),
         ReactorSpec::new("poll", |_| PollReactor::new()),
         ReactorSpec::new("chaos(epoll)", |seed| {
@@ -18,6 +19,11 @@ pub(crate) fn suite() -> Suite {
         })
         .provides(&[Need::WallClock]),
     ];
+    // io_uring only where the kernel allows it (the reason is printed by
+    // the matrix runner, which probes it too).
+    if UringReactor::new().is_ok() {
+        reactors.push(ReactorSpec::new("uring", |_| UringReactor::new()));
+    }
     let executors = [
         ExecutorSpec::new("tokio-ct", |reactor, _| tokio::tokio(reactor, None))
             .tag("Tc")
