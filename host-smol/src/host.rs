@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use async_executor::Executor;
 use baton_protocol::{EnterGuard, Error, Handle, Reactor, Spawn};
 
+use crate::blocking::SmolPool;
 use crate::driver;
 use crate::task::Spawner;
 use baton_protocol::backend::HostState;
@@ -59,6 +60,10 @@ impl SmolHost {
         let spawner: Arc<dyn Spawn> = Arc::new(Spawner {
             executor: Arc::downgrade(executor),
             state: Arc::clone(&state),
+            blocking: SmolPool {
+                state: Arc::clone(&state),
+                queued: Arc::default(),
+            },
         });
         let handle = Handle::new(Arc::clone(&reactor), spawner);
         let fd = driver::watch(reactor)?;
