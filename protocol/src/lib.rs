@@ -62,6 +62,7 @@ pub mod backend;
 pub mod coop;
 pub mod decorate;
 mod error;
+pub mod fs;
 mod handle;
 pub mod io;
 pub mod net;
@@ -71,6 +72,7 @@ mod sync;
 pub mod task;
 pub mod testing;
 pub mod time;
+pub mod unblock;
 pub mod wait;
 
 #[cfg(all(test, loom))]
