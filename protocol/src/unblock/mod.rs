@@ -155,6 +155,9 @@ impl<T> Unblock<T> {
 impl<T: Send + 'static> Unblock<T> {
     /// Runs `op` on the object, on the blocking pool, once every running
     /// transfer has stopped (buffered writes written, read-ahead dropped).
+    /// Dropping the read-ahead does not move the object's position back
+    /// over it: for an object that can seek, seek to `Current(0)` first to
+    /// make the position the task's.
     ///
     /// # Errors
     ///
