@@ -6,7 +6,7 @@
 //! design Decision 4: epoll says `EPERM`, poll(2) says "always ready"), so
 //! each operation here is a blocking call made on a pool thread:
 //!
-//! - the whole-file functions ([`read`], [`read_to_string`], [`write`],
+//! - the whole-file functions ([`read`], [`read_to_string`], [`write()`],
 //!   [`metadata`], [`create_dir_all`], [`remove_file`], [`rename`], ...) make
 //!   **one pool trip each**, however large the file;
 //! - a [`File`] reads ahead and writes behind through an

@@ -16,7 +16,7 @@ use crate::task::{BlockingHandle, spawn_blocking};
 const BATCH: usize = 32;
 
 /// The entries of the directory `path`: [`std::fs::read_dir`], fetched
-/// [`BATCH`](self) (32) at a time on the blocking pool. `.` and `..` are
+/// 32 at a time on the blocking pool. `.` and `..` are
 /// not listed; the order is the file system's.
 ///
 /// # Errors

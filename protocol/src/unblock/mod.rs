@@ -29,7 +29,7 @@
 //! Reading reads ahead, so the object's own position runs ahead of what
 //! the task has read. A [seek](AsyncSeek::poll_seek) stops the read-ahead,
 //! drops the unread bytes and counts them in a
-//! [`SeekFrom::Current`](io::SeekFrom::Current) offset, so relative seeks
+//! [`SeekFrom::Current`] offset, so relative seeks
 //! land where the task expects. A write after a read (on a `Read + Write`
 //! object that cannot seek) drops the unread bytes. A read, seek or
 //! [`flush`](AsyncWrite::poll_flush) after writes first waits until every

@@ -12,8 +12,8 @@
 //! The semantics are the same on every pool, because the [`BlockingJob`]
 //! reports its own outcome:
 //!
-//! - the closure's value, or its panic as [`Error::Panicked`](crate::Error::Panicked);
-//! - [`Error::Cancelled`](crate::Error::Cancelled) for a job that never ran:
+//! - the closure's value, or its panic as [`Error::Panicked`];
+//! - [`Error::Cancelled`] for a job that never ran:
 //!   aborted while queued, or dropped by a pool that shut down first;
 //! - dropping the [`BlockingHandle`] detaches the job.
 //!
