@@ -1,50 +1,56 @@
-//! The host's blocking pool: smol's (the `blocking` crate), so protocol
-//! code's blocking work shares the threads of `smol::unblock`.
+//! The host's blocking pool: a [`DefaultPool`] of its own, stopped with the
+//! host, so that protocol code's blocking work ends with the smol executor
+//! that ran it (jobs still queued then give `Cancelled`) and leaves no
+//! thread behind.
+//!
+//! smol's own pool (the `blocking` crate) is process-wide: its threads
+//! outlive every executor and it never cancels a queued job, so it cannot
+//! give the protocol's shutdown semantics.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use baton_protocol::Error;
 use baton_protocol::backend::HostState;
-use baton_protocol::task::blocking::{BlockingJob, BlockingPool};
+use baton_protocol::task::blocking::{BlockingJob, BlockingPool, DefaultPool};
 
-/// Runs protocol jobs with `blocking::unblock`, counting those not yet
-/// started.
-///
-/// The `blocking` crate's pool is process-wide and never shuts down: a job
-/// queued when the host stops still runs later. Only spawning is refused
-/// once the host has stopped.
+/// The most threads a host's pool starts: baton-executor's default.
+const MAX_THREADS: usize = 64;
+
+/// How long an idle thread of the pool waits for a job.
+const KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// A smol host's blocking pool.
 pub(crate) struct SmolPool {
-    pub(crate) state: Arc<HostState>,
-    pub(crate) queued: Arc<AtomicUsize>,
+    pool: DefaultPool,
 }
 
-/// Counts one queued job until it starts or is dropped.
-struct Queued(Arc<AtomicUsize>);
-
-impl Drop for Queued {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+impl SmolPool {
+    pub(crate) fn new() -> SmolPool {
+        SmolPool {
+            pool: DefaultPool::new(MAX_THREADS, KEEP_ALIVE),
+        }
     }
 }
 
 impl BlockingPool for SmolPool {
     fn execute(&self, job: BlockingJob) -> Result<(), Error> {
-        if self.state.handle().is_none() {
-            drop(job);
-            return Err(Error::Shutdown);
-        }
-        self.queued.fetch_add(1, Ordering::Relaxed);
-        let queued = Queued(Arc::clone(&self.queued));
-        blocking::unblock(move || {
-            drop(queued);
-            job.run();
-        })
-        .detach();
-        Ok(())
+        self.pool.execute(job)
     }
 
     fn queued(&self) -> usize {
-        self.queued.load(Ordering::Relaxed)
+        self.pool.queued()
+    }
+
+    fn shutdown(&self) {
+        self.pool.shutdown();
+    }
+}
+
+/// Stops the host's blocking pool; called as the host stops.
+pub(crate) fn stop(state: &HostState) {
+    if let Some(handle) = state.handle()
+        && let Some(pool) = handle.spawner().blocking_pool()
+    {
+        pool.shutdown();
     }
 }

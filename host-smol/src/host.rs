@@ -60,10 +60,7 @@ impl SmolHost {
         let spawner: Arc<dyn Spawn> = Arc::new(Spawner {
             executor: Arc::downgrade(executor),
             state: Arc::clone(&state),
-            blocking: SmolPool {
-                state: Arc::clone(&state),
-                queued: Arc::default(),
-            },
+            blocking: SmolPool::new(),
         });
         let handle = Handle::new(Arc::clone(&reactor), spawner);
         let fd = driver::watch(reactor)?;
@@ -128,9 +125,11 @@ impl SmolHost {
     }
 
     /// Stops the host: shuts its reactor down (every waiting protocol
-    /// future gets [`Error::Shutdown`]) and refuses later spawns. Dropping
+    /// future gets [`Error::Shutdown`]), stops its blocking pool (jobs still
+    /// queued give [`Error::Cancelled`]) and refuses later spawns. Dropping
     /// the executor does this too. Idempotent.
     pub fn stop(&self) {
+        crate::blocking::stop(&self.state);
         self.state.stop();
     }
 }

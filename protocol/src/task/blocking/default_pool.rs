@@ -121,7 +121,13 @@ impl DefaultPool {
     /// Refuses new jobs ([`Error::Shutdown`]), drops the queued ones (their
     /// handles give [`Error::Cancelled`]) and lets every thread exit after
     /// its current job. Does not wait for running jobs. Idempotent.
+    ///
+    /// The [`global`](DefaultPool::global) pool ignores it: it serves the
+    /// whole process.
     pub fn shutdown(&self) {
+        if std::ptr::eq(self, DefaultPool::global()) {
+            return;
+        }
         let queued = {
             let mut state = lock(&self.shared.state);
             state.shutdown = true;
@@ -181,6 +187,10 @@ impl BlockingPool for DefaultPool {
 
     fn queued(&self) -> usize {
         lock(&self.shared.state).queue.len()
+    }
+
+    fn shutdown(&self) {
+        DefaultPool::shutdown(self);
     }
 }
 

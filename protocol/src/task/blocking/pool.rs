@@ -38,4 +38,13 @@ pub trait BlockingPool: Send + Sync {
 
     /// Jobs queued and not yet started: the pool's backlog, for metrics.
     fn queued(&self) -> usize;
+
+    /// Stops the pool, for a runtime that shuts down: new jobs are refused
+    /// with [`Error::Shutdown`], queued ones dropped (their handles give
+    /// [`Error::Cancelled`]), and each thread exits after its current job.
+    /// Does not wait for running jobs. Idempotent.
+    ///
+    /// The default does nothing: for a pool that is not the runtime's to
+    /// stop (a process-wide one).
+    fn shutdown(&self) {}
 }
