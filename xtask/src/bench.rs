@@ -18,7 +18,7 @@ usage: cargo xtask bench [--quick] [--filter w1,w2] [--runtimes r1,r2]
                about speed)
   --filter     only these workloads (spawn_inside, spawn_protocol, spawn_foreign, yield_many,
                ping_pong, chained_spawn, request_reply, timers, timer_cancel,
-               tcp_echo, resp, http, idle_tasks, idle_conns)
+               tcp_echo, resp, http, fs_read, idle_tasks, idle_conns)
   --runtimes   only these runtimes (baton-epoll-multi, baton-epoll-local,
                baton-poll-multi, baton-poll-local, tokio-multi, tokio-current,
                smol-multi, smol-local, host-tokio-multi, host-tokio-current,
