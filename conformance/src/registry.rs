@@ -25,7 +25,7 @@ pub enum CaseError {
 /// On a duplicate or malformed id: a bug in the suite itself, caught by this
 /// crate's own tests before any release.
 pub(crate) fn all() -> Vec<Case> {
-    let groups: [&[Case]; 12] = [
+    let groups: [&[Case]; 16] = [
         cases::io::CASES,
         cases::rearm::CASES,
         cases::time::CASES,
@@ -38,6 +38,10 @@ pub(crate) fn all() -> Vec<Case> {
         cases::err::CASES,
         cases::signal::CASES,
         cases::process::CASES,
+        cases::blocking::CASES,
+        cases::dns::CASES,
+        cases::fs::CASES,
+        cases::clock::CASES,
     ];
     let all: Vec<Case> = groups.iter().flat_map(|g| g.iter().copied()).collect();
     if let Err(e) = check(&all) {

@@ -66,17 +66,22 @@ pub enum Need {
     /// The executor starts tasks in the order they became runnable (one
     /// worker, no shuffle).
     Fifo,
+    /// The runtime's blocking pool has exactly 64 threads at most
+    /// (baton-executor's default), so a case can fill it, and cancels the
+    /// jobs still queued when the runtime shuts down.
+    BlockingShutdown,
 }
 
 impl Need {
     /// Every need, for listing.
-    pub const ALL: [Need; 6] = [
+    pub const ALL: [Need; 7] = [
         Need::WallClock,
         Need::VirtualTime,
         Need::MultiThread,
         Need::ConcurrentBlockOn,
         Need::NoFaults,
         Need::Fifo,
+        Need::BlockingShutdown,
     ];
 
     /// Why a pair without this need skips the case.
@@ -88,6 +93,9 @@ impl Need {
             Need::ConcurrentBlockOn => "needs block_on from several threads at once",
             Need::NoFaults => "counts exact wake-ups; this reactor injects faults",
             Need::Fifo => "checks run order; this executor does not promise FIFO order",
+            Need::BlockingShutdown => {
+                "fills a 64-thread blocking pool and shuts it down; this pool is another width"
+            }
         }
     }
 
@@ -100,6 +108,7 @@ impl Need {
             Need::ConcurrentBlockOn => "concurrent-block-on",
             Need::NoFaults => "no-faults",
             Need::Fifo => "fifo",
+            Need::BlockingShutdown => "blocking-shutdown",
         }
     }
 }

@@ -6,6 +6,12 @@
 //! once), so its join handle has the semantics of every other: a job
 //! aborted before a thread picks it up never runs; a panic becomes
 //! `Error::Panicked`.
+//!
+//! The pool is also the runtime's [`BlockingPool`] for portable code
+//! (`baton_protocol::task::spawn_blocking`, `fs`, name lookups): a
+//! protocol job runs as one of these tasks, so it shows in task dumps and
+//! metrics like the executor's own jobs, and is cancelled with them at
+//! shutdown.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -13,6 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use baton_protocol::task::SpawnOptions;
+use baton_protocol::task::blocking::{BlockingJob, BlockingPool};
 use baton_protocol::{Error, Handle};
 
 use crate::task::{self, Core, JoinHandle, Runnable, Scheduler, Tasks};
@@ -89,7 +96,7 @@ impl Pool {
     /// cases.
     pub(crate) fn spawn<F, R>(
         &self,
-        handle: &Handle,
+        handle: Option<&Handle>,
         f: F,
         options: SpawnOptions,
     ) -> Result<JoinHandle<R>, Error>
@@ -113,6 +120,11 @@ impl Pool {
     /// Threads currently in the pool.
     pub(crate) fn threads(&self) -> usize {
         lock(&self.shared.state).threads
+    }
+
+    /// Jobs queued and not yet started.
+    pub(crate) fn queued(&self) -> usize {
+        lock(&self.shared.state).queue.len()
     }
 
     /// Cancels queued jobs and lets the threads exit after their current
@@ -148,10 +160,26 @@ impl Pool {
     }
 }
 
+impl BlockingPool for Pool {
+    /// Runs the protocol's job as one of the pool's tasks, detached: the job
+    /// reports its own outcome to its handle. Dropped unrun (shutdown, or a
+    /// job of a closed pool), it reports `Cancelled`.
+    fn execute(&self, job: BlockingJob) -> Result<(), Error> {
+        let handle = job.handle().cloned();
+        let options = job.options().clone();
+        self.spawn(handle.as_ref(), move || job.run(), options)
+            .map(|join| join.detach())
+    }
+
+    fn queued(&self) -> usize {
+        Pool::queued(self)
+    }
+}
+
 impl PoolShared {
     /// Queues a job and makes sure a thread will take it: an idle one, or a
-    /// new one (entering `handle`) if the pool is below its bound.
-    fn submit(this: &Arc<Self>, runnable: Runnable, handle: &Handle) -> Result<(), Error> {
+    /// new one (entering `handle`, if given) if the pool is below its bound.
+    fn submit(this: &Arc<Self>, runnable: Runnable, handle: Option<&Handle>) -> Result<(), Error> {
         let mut state = lock(&this.state);
         if state.shutdown {
             drop(state);
@@ -181,8 +209,8 @@ impl PoolShared {
             builder = builder.stack_size(size);
         }
         let shared = Arc::clone(this);
-        let handle = handle.clone();
-        match builder.spawn(move || shared.run(&handle)) {
+        let handle = handle.cloned();
+        match builder.spawn(move || shared.run(handle.as_ref())) {
             Ok(_) => Ok(()),
             Err(e) => {
                 let mut state = lock(&this.state);
@@ -201,8 +229,8 @@ impl PoolShared {
 
     /// A pool thread: takes jobs until shutdown or until it has been idle for
     /// the keep-alive time.
-    fn run(&self, handle: &Handle) {
-        let _enter = handle.enter();
+    fn run(&self, handle: Option<&Handle>) {
+        let _enter = handle.map(Handle::enter);
         while let Some(job) = self.next_job() {
             job.run();
         }

@@ -32,6 +32,11 @@ pub struct Metrics {
     pub reactor_turns: u64,
     /// Threads in the blocking pool now.
     pub blocking_threads: usize,
+    /// Blocking jobs queued and not yet started (every pool thread busy):
+    /// the pool's backlog. Portable code's jobs
+    /// (`baton_protocol::task::spawn_blocking`, `fs`, name lookups)
+    /// included.
+    pub blocking_queue_depth: usize,
 }
 
 /// Counters written by one thread and read by any: increments are a plain

@@ -38,6 +38,7 @@ struct StopOnDrop(Arc<HostState>);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
+        crate::blocking::stop(&self.0);
         self.0.stop();
     }
 }

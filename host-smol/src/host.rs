@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use async_executor::Executor;
 use baton_protocol::{EnterGuard, Error, Handle, Reactor, Spawn};
 
+use crate::blocking::SmolPool;
 use crate::driver;
 use crate::task::Spawner;
 use baton_reactor_kit::HostState;
@@ -59,6 +60,7 @@ impl SmolHost {
         let spawner: Arc<dyn Spawn> = Arc::new(Spawner {
             executor: Arc::downgrade(executor),
             state: Arc::clone(&state),
+            blocking: SmolPool::new(),
         });
         let handle = Handle::new(Arc::clone(&reactor), spawner);
         let fd = driver::watch(reactor)?;
@@ -126,13 +128,15 @@ impl SmolHost {
     /// future when next woken, and its `JoinHandle` gives
     /// [`Error::Cancelled`](baton_protocol::Error::Cancelled)), polls in
     /// progress on other threads are waited for, later spawns are refused,
-    /// and the reactor shuts down (every protocol future still waiting in
+    /// its blocking pool stops (jobs still queued give
+    /// [`Error::Cancelled`](baton_protocol::Error::Cancelled)), and the reactor shuts down (every protocol future still waiting in
     /// [`run`](Self::run) gets [`Error::Shutdown`](baton_protocol::Error::Shutdown)).
     /// Call it before shutting the runtime down for the protocol's rule that
     /// no future is polled once shutdown starts; the runtime's own shutdown
     /// stops the host too, but its workers may poll tasks they already
     /// picked while it drops others. Idempotent.
     pub fn stop(&self) {
+        crate::blocking::stop(&self.state);
         self.state.stop();
     }
 }

@@ -116,6 +116,7 @@
 
 #![forbid(unsafe_code)]
 
+mod blocking;
 mod driver;
 mod host;
 mod task;

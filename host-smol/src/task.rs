@@ -22,7 +22,10 @@ use async_executor::{Executor, FallibleTask};
 use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions, TaskId};
 use baton_protocol::{Error, Handle, Spawn};
 
+use baton_protocol::task::blocking::BlockingPool;
 use baton_reactor_kit::{HostState, LiveTask};
+
+use crate::blocking::SmolPool;
 
 /// What a task yields to its joiner.
 type Output = Result<(BoxErased, LiveTask), Error>;
@@ -34,6 +37,8 @@ type Output = Result<(BoxErased, LiveTask), Error>;
 pub(crate) struct Spawner {
     pub(crate) executor: Weak<Executor<'static>>,
     pub(crate) state: Arc<HostState>,
+    /// Where the protocol's blocking work runs.
+    pub(crate) blocking: SmolPool,
 }
 
 impl Spawn for Spawner {
@@ -64,6 +69,10 @@ impl Spawn for Spawner {
 
     fn alive_tasks(&self) -> usize {
         self.state.alive_tasks()
+    }
+
+    fn blocking_pool(&self) -> Option<&dyn BlockingPool> {
+        Some(&self.blocking)
     }
 }
 

@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use baton_protocol::EnterGuard;
 use baton_protocol::{Error, Handle, Reactor, Spawn};
 
+use crate::blocking::TokioPool;
 use crate::driver;
 use crate::task::Spawner;
 use baton_reactor_kit::HostState;
@@ -75,6 +76,11 @@ impl TokioHost {
         let spawner: Arc<dyn Spawn> = Arc::new(Spawner {
             rt: rt.clone(),
             state: Arc::clone(&state),
+            blocking: TokioPool {
+                rt: rt.clone(),
+                state: Arc::clone(&state),
+                queued: Arc::default(),
+            },
         });
         let handle = Handle::new(Arc::clone(&reactor), spawner);
         let fd = {

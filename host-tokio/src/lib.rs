@@ -128,6 +128,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod blocking;
 mod driver;
 mod host;
 mod task;

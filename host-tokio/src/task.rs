@@ -15,12 +15,17 @@ use std::task::{Context, Poll};
 use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions, TaskId};
 use baton_protocol::{Error, Handle, Spawn};
 
+use baton_protocol::task::blocking::BlockingPool;
 use baton_reactor_kit::{HostState, LiveTask};
+
+use crate::blocking::TokioPool;
 
 /// Spawns protocol tasks on a tokio runtime.
 pub(crate) struct Spawner {
     pub(crate) rt: tokio::runtime::Handle,
     pub(crate) state: Arc<HostState>,
+    /// Where the protocol's blocking work runs.
+    pub(crate) blocking: TokioPool,
 }
 
 impl Spawn for Spawner {
@@ -49,6 +54,10 @@ impl Spawn for Spawner {
 
     fn alive_tasks(&self) -> usize {
         self.state.alive_tasks()
+    }
+
+    fn blocking_pool(&self) -> Option<&dyn BlockingPool> {
+        Some(&self.blocking)
     }
 }
 

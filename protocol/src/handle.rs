@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
-use crate::task::{Builder, JoinHandle, Spawn};
+use crate::task::blocking::{self, BlockingHandle, BlockingPool, DefaultPool};
+use crate::task::{Builder, JoinHandle, Spawn, SpawnOptions};
 use crate::{Error, Reactor};
 
 /// A function that receives errors nobody else will see, such as a
@@ -134,6 +135,42 @@ impl Handle {
         F::Output: Send + 'static,
     {
         Builder::new().spawn_on(self, future)
+    }
+
+    /// Runs `f` on this runtime's blocking pool; see
+    /// [`spawn_blocking`](crate::task::spawn_blocking).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Shutdown`] when the pool has shut down; [`Error::Io`] when
+    /// it could start no thread. `f` is dropped unrun in both cases.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # async fn demo() -> Result<(), baton_protocol::Error> {
+    /// let handle = baton_protocol::Handle::current()?;
+    /// let answer = handle.spawn_blocking(|| 6 * 7)?.await?;
+    /// assert_eq!(answer, 42);
+    /// # Ok(()) }
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, T>(&self, f: F) -> Result<BlockingHandle<T>, Error>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        blocking::spawn_blocking_on(self, f, SpawnOptions::here())
+    }
+
+    /// The blocking pool this runtime's blocking work runs on: its
+    /// spawner's [`blocking_pool`](Spawn::blocking_pool), or the protocol's
+    /// [`DefaultPool::global`].
+    pub fn blocking_pool(&self) -> &dyn BlockingPool {
+        match self.inner.spawner.blocking_pool() {
+            Some(pool) => pool,
+            None => DefaultPool::global(),
+        }
     }
 
     /// Whether two handles belong to the same runtime.

@@ -13,6 +13,27 @@
 //! `baton-conformance` (the suite that proves a backend is a drop-in), and
 //! [`testing::Stepper`] to drive any future by hand.
 //!
+//! What a library needs beyond sockets is here too, portable the same way:
+//! [`task::spawn_blocking`] and [`unblock::Unblock`] for blocking work (on
+//! the runtime's [blocking pool](task::blocking)), [`fs`] for files,
+//! [`net::lookup_host`] and connecting by host name, and [`time::now`],
+//! **the one clock portable code should read** (it is virtual under a
+//! virtual-time reactor, where `Instant::now()` would escape into real
+//! time).
+//!
+//! # Companions
+//!
+//! The protocol has no Mutex, channel or Notify of its own, on purpose:
+//! the small runtime-agnostic crates already do them well, need nothing
+//! from a runtime but wakers, and are checked on every reactor × executor
+//! pair (`baton-testing`'s `sync_companions` test). Use
+//! [async-lock](https://docs.rs/async-lock) (`Mutex`, `RwLock`,
+//! `Semaphore`, `Barrier`, `OnceCell`),
+//! [async-channel](https://docs.rs/async-channel) (bounded and unbounded
+//! MPMC channels) and [event-listener](https://docs.rs/event-listener)
+//! (`Event`: tokio's `Notify`, asyncio's `Event`). Bound their waits with
+//! [`timeout`]: it runs on the reactor's clock, virtual or not.
+//!
 //! The design note this project starts from maps onto these names in
 //! [`awaitable`]: asyncio's Future is [`Promise`], `yield self` is a
 //! `Pending` plus a [`wait`] report, the selector loop is a [`Reactor`].
@@ -64,6 +85,7 @@ pub mod awaitable;
 pub mod coop;
 pub mod decorate;
 mod error;
+pub mod fs;
 mod handle;
 pub mod io;
 pub mod net;
@@ -80,6 +102,7 @@ mod sys;
 pub mod task;
 pub mod testing;
 pub mod time;
+pub mod unblock;
 pub mod wait;
 mod wake;
 
@@ -93,7 +116,7 @@ pub use crate::handle::{EnterGuard, ErrorHook, Handle};
 #[doc(no_inline)]
 pub use crate::reactor::{Direction, Interest, Reactor};
 #[doc(no_inline)]
-pub use crate::task::{JoinHandle, Spawn, TaskGroup, spawn, yield_now};
+pub use crate::task::{JoinHandle, Spawn, TaskGroup, spawn, spawn_blocking, yield_now};
 // Re-exports added by the leaf-future modules go below this line.
 #[doc(no_inline)]
 pub use crate::io::Async;

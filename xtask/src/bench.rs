@@ -18,7 +18,7 @@ usage: cargo xtask bench [--quick] [--filter w1,w2] [--runtimes r1,r2]
                about speed)
   --filter     only these workloads (spawn_inside, spawn_protocol, spawn_foreign, yield_many,
                ping_pong, chained_spawn, request_reply, timers, timer_cancel,
-               process_spawn, tcp_echo, resp, http, idle_tasks, idle_conns)
+               process_spawn, tcp_echo, resp, http, fs_read, idle_tasks, idle_conns)
   --runtimes   only these runtimes (baton-epoll-multi, baton-epoll-local,
                baton-poll-multi, baton-poll-local, baton-uring-multi,
                baton-uring-local, tokio-multi, tokio-current,

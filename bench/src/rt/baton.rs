@@ -8,7 +8,9 @@
 //! `baton_protocol::spawn`, which library code uses.
 
 use std::future::Future;
+use std::io;
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -238,6 +240,10 @@ macro_rules! baton_rt {
             ) -> impl Future<Output = ()> {
                 serve_idle::<Self>(listener, ready)
             }
+
+            fn read_file(path: PathBuf, buf: usize) -> impl Future<Output = io::Result<u64>> {
+                read_file(path, buf)
+            }
         }
     };
 }
@@ -305,6 +311,19 @@ async fn serve_http<R: Rt>(listener: TcpListener) {
                 .serve_connection(BatonIo::new(stream), service_fn(crate::http::hello))
                 .await;
         });
+    }
+}
+
+/// Reads a file to its end through the protocol's portable `fs::File`.
+async fn read_file(path: PathBuf, buf: usize) -> io::Result<u64> {
+    let mut file = baton_protocol::fs::File::open(path).await?;
+    let mut buf = vec![0; buf];
+    let mut total = 0;
+    loop {
+        match file.read(&mut buf).await? {
+            0 => return Ok(total),
+            n => total += n as u64,
+        }
     }
 }
 

@@ -14,7 +14,9 @@ pub(crate) mod tokio;
 
 use std::fmt;
 use std::future::Future;
+use std::io;
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::Instant;
@@ -225,6 +227,11 @@ pub(crate) trait Rt {
     /// Accepts connections on `listener` for ever; each connection's task
     /// reads one byte, adds one to `ready`, then waits to read again.
     fn serve_idle(listener: TcpListener, ready: Arc<AtomicUsize>) -> impl Future<Output = ()>;
+
+    /// Opens the file at `path` with the runtime's own file API and reads
+    /// it to its end, `buf` bytes per `read` call (one buffer, reused);
+    /// returns the bytes read.
+    fn read_file(path: PathBuf, buf: usize) -> impl Future<Output = io::Result<u64>>;
 }
 
 /// Spawns detached tasks from any thread.

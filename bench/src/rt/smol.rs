@@ -5,6 +5,7 @@
 use std::future::{self, Future};
 use std::io;
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -139,6 +140,18 @@ macro_rules! smol_rt {
                             let _ = stream.read(&mut buf).await;
                         }
                     });
+                }
+            }
+
+            async fn read_file(path: PathBuf, buf: usize) -> io::Result<u64> {
+                let mut file = async_fs::File::open(path).await?;
+                let mut buf = vec![0; buf];
+                let mut total = 0;
+                loop {
+                    match file.read(&mut buf).await? {
+                        0 => return Ok(total),
+                        n => total += n as u64,
+                    }
                 }
             }
         }

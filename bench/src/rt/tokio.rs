@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::io;
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -162,6 +163,18 @@ impl Rt for Tokio {
                     let _ = stream.read(&mut buf).await;
                 }
             });
+        }
+    }
+
+    async fn read_file(path: PathBuf, buf: usize) -> io::Result<u64> {
+        let mut file = tokio::fs::File::open(path).await?;
+        let mut buf = vec![0; buf];
+        let mut total = 0;
+        loop {
+            match file.read(&mut buf).await? {
+                0 => return Ok(total),
+                n => total += n as u64,
+            }
         }
     }
 }

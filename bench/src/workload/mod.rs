@@ -4,6 +4,7 @@
 //! Every metric is *lower is better* (a time, a time per operation, bytes),
 //! so a ratio below 1 to the reference runtime means faster or smaller.
 
+mod files;
 mod memory;
 mod process;
 mod reply;
@@ -277,6 +278,24 @@ pub(crate) const ALL: &[Workload] = &[
         reference: Kind::TokioMulti,
     },
     Workload {
+        name: "fs_read",
+        what: "a file (in the page cache) read to its end in 64 KiB reads through the runtime's own file API (baton_protocol::fs::File, tokio::fs::File, async_fs::File): total time, and time per MiB (1e6 / MiB/s)",
+        sizes: &["256MiB"],
+        quick: &["32MiB"],
+        metrics: &[
+            Metric {
+                name: "ms",
+                unit: "ms",
+            },
+            Metric {
+                name: "us_per_mib",
+                unit: "µs/MiB",
+            },
+        ],
+        driver: Driver::Child,
+        reference: Kind::TokioMulti,
+    },
+    Workload {
         name: "idle_tasks",
         what: "N tasks spawned and parked for ever: memory per task (peak RSS growth / N) and peak RSS",
         sizes: &["100000"],
@@ -355,6 +374,10 @@ pub(crate) fn run(kind: Kind, workload: &str, size: &str) -> Result<Outcome, Str
         }
         "idle_tasks" => {
             rt::with_runtime(kind, memory::IdleTasks(count(size).ok_or_else(bad_size)?))
+        }
+        "fs_read" => {
+            let bytes = files::mebibytes(size).ok_or_else(bad_size)?;
+            rt::with_runtime(kind, files::FsRead { bytes })?
         }
         "idle_conns" => {
             rt::with_runtime(kind, memory::IdleConns(count(size).ok_or_else(bad_size)?))
@@ -479,5 +502,7 @@ mod tests {
         assert_eq!(count("x"), None);
         assert_eq!(pair("200x1000"), Some((200, 1000)));
         assert_eq!(pair("200"), None);
+        assert_eq!(super::files::mebibytes("256MiB"), Some(256 << 20));
+        assert_eq!(super::files::mebibytes("256"), None);
     }
 }

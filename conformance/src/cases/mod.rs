@@ -1,8 +1,12 @@
 //! The cases, one module per category of CONFORMANCE.md.
 
+pub(crate) mod blocking;
+pub(crate) mod clock;
 pub(crate) mod detached;
+pub(crate) mod dns;
 pub(crate) mod err;
 pub(crate) mod fair;
+pub(crate) mod fs;
 pub(crate) mod io;
 pub(crate) mod process;
 pub(crate) mod promise;

@@ -83,14 +83,20 @@ pub(crate) fn executors() -> Vec<ExecutorSpec> {
     vec![
         ExecutorSpec::new("local", |reactor, _| local(reactor, None))
             .tag("L")
-            .provides(&[Need::Fifo]),
-        ExecutorSpec::new("local-shuffle", |reactor, seed| local(reactor, Some(seed))).tag("Ls"),
+            .provides(&[Need::Fifo, Need::BlockingShutdown]),
+        ExecutorSpec::new("local-shuffle", |reactor, seed| local(reactor, Some(seed)))
+            .tag("Ls")
+            .provides(&[Need::BlockingShutdown]),
         ExecutorSpec::new("mt1", |reactor, _| multi(reactor, 1))
             .tag("M1")
-            .provides(&[Need::ConcurrentBlockOn]),
+            .provides(&[Need::ConcurrentBlockOn, Need::BlockingShutdown]),
         ExecutorSpec::new("mt4", |reactor, _| multi(reactor, 4))
             .tag("M4")
-            .provides(&[Need::MultiThread, Need::ConcurrentBlockOn]),
+            .provides(&[
+                Need::MultiThread,
+                Need::ConcurrentBlockOn,
+                Need::BlockingShutdown,
+            ]),
     ]
 }
 

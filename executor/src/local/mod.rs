@@ -144,7 +144,7 @@ impl LocalExecutor {
     {
         self.shared()
             .pool
-            .spawn(&self.handle, f, SpawnOptions::here())
+            .spawn(Some(&self.handle), f, SpawnOptions::here())
     }
 
     /// Runs `future` (anything awaitable: a future, a
@@ -244,6 +244,7 @@ impl LocalExecutor {
             global_queue_depth: shared.remote.len(),
             reactor_turns: shared.driver.turns(),
             blocking_threads: shared.pool.threads(),
+            blocking_queue_depth: shared.pool.queued(),
             ..Metrics::default()
         };
         self.core.counters.add_to(&mut metrics);

@@ -11,6 +11,7 @@ use std::time::Duration;
 use async_task::ScheduleInfo;
 use baton_protocol::Error;
 use baton_protocol::Spawn;
+use baton_protocol::task::blocking::BlockingPool;
 use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions};
 use concurrent_queue::ConcurrentQueue;
 
@@ -313,5 +314,9 @@ impl Spawn for LocalSpawner {
 
     fn alive_tasks(&self) -> usize {
         self.shared.tasks.alive() + self.shared.pool.tasks().alive()
+    }
+
+    fn blocking_pool(&self) -> Option<&dyn BlockingPool> {
+        Some(&self.shared.pool)
     }
 }

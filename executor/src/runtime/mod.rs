@@ -130,7 +130,7 @@ impl Runtime {
     {
         self.shared
             .pool
-            .spawn(&self.handle, f, SpawnOptions::here())
+            .spawn(Some(&self.handle), f, SpawnOptions::here())
     }
 
     /// Runs `future` (anything awaitable: a future, a

@@ -8,6 +8,7 @@ use std::thread;
 use std::time::Instant;
 
 use async_task::ScheduleInfo;
+use baton_protocol::task::blocking::BlockingPool;
 use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions};
 use baton_protocol::{Error, Spawn};
 use crossbeam_deque::{Injector, Steal, Stealer};
@@ -281,6 +282,7 @@ impl Shared {
             global_queue_depth: self.injector.len(),
             reactor_turns: self.driver.turns(),
             blocking_threads: self.pool.threads(),
+            blocking_queue_depth: self.pool.queued(),
             ..Metrics::default()
         };
         for counters in self.counters.iter() {
@@ -340,5 +342,9 @@ impl Spawn for Spawner {
 
     fn alive_tasks(&self) -> usize {
         self.shared.tasks.alive() + self.shared.pool.tasks().alive()
+    }
+
+    fn blocking_pool(&self) -> Option<&dyn BlockingPool> {
+        Some(&self.shared.pool)
     }
 }

@@ -14,6 +14,10 @@
 //! Connecting never blocks the thread: the socket is created non-blocking,
 //! `connect` returns `EINPROGRESS`, and the future waits for write readiness
 //! and reads `SO_ERROR`, so a closed port is `ConnectionRefused`, not a hang.
+//! [`TcpStream::connect`] takes a host name too (any [`ToSocketAddrs`]
+//! shape): the name is resolved with [`lookup_host`] on the
+//! [blocking pool](crate::task::blocking), and each address is tried in
+//! turn; a literal address costs no pool trip.
 //!
 //! Listeners back off by themselves after `accept` runs out of a resource
 //! (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`): the error is returned, and the
@@ -59,6 +63,7 @@
 mod accept;
 mod connect;
 mod delegate;
+mod lookup;
 mod tcp_listener;
 mod tcp_stream;
 #[cfg(feature = "tokio-io")]
@@ -69,6 +74,7 @@ mod unix_listener;
 mod unix_stream;
 
 pub use accept::{DEFAULT_BACKLOG, MAX_ACCEPT_BACKOFF, MIN_ACCEPT_BACKOFF};
+pub use lookup::{ToSocketAddrs, lookup_host};
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
 pub use udp_socket::UdpSocket;

@@ -8,6 +8,7 @@ use socket2::{Domain, SockAddr};
 
 use super::connect::connect;
 use super::delegate::{as_fd, stream_io};
+use super::lookup::{ToSocketAddrs, each_addr};
 #[cfg(feature = "tokio-io")]
 use super::tokio_io::tokio_io;
 use crate::io::Async;
@@ -41,15 +42,37 @@ pub struct TcpStream {
 impl TcpStream {
     /// Connects to `addr` without blocking the thread.
     ///
+    /// `addr` is any [`ToSocketAddrs`] shape: a [`SocketAddr`] or an
+    /// `(ip, port)` tuple (connected at once, no lookup), or a host name
+    /// such as `"localhost:6379"` or `("example.com", 443)`, resolved with
+    /// [`lookup_host`](super::lookup_host) on the blocking pool. Each
+    /// resolved address is tried in turn, in the resolver's order, until
+    /// one connects.
+    ///
     /// # Errors
     ///
     /// `ConnectionRefused` for a closed port (read from `SO_ERROR` once the
-    /// attempt completes), any other connect error; outside a runtime, an
-    /// `io::Error` carrying [`Error::NoRuntime`](crate::Error::NoRuntime).
-    pub async fn connect(addr: impl Into<SocketAddr>) -> io::Result<TcpStream> {
-        let addr = addr.into();
-        let inner = connect(Domain::for_address(addr), &SockAddr::from(addr)).await?;
-        Ok(TcpStream { inner })
+    /// attempt completes), any other connect error (for a name, the last
+    /// address's); the resolver's error for a name that does not resolve;
+    /// outside a runtime, an `io::Error` carrying
+    /// [`Error::NoRuntime`](crate::Error::NoRuntime).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use baton_protocol::net::TcpStream;
+    ///
+    /// let by_addr = TcpStream::connect(([127, 0, 0, 1], 6379)).await?;
+    /// let by_name = TcpStream::connect("localhost:6379").await?;
+    /// # drop((by_addr, by_name)); Ok(()) }
+    /// ```
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        each_addr(addr, |addr| async move {
+            let inner = connect(Domain::for_address(addr), &SockAddr::from(addr)).await?;
+            Ok(TcpStream { inner })
+        })
+        .await
     }
 
     /// Wraps a standard, connected stream, putting it in non-blocking mode.

@@ -10,6 +10,7 @@
 //! output out of it. So a portable spawn costs the box, the executor's task
 //! and the executor's boxed [`RawJoin`]: no output slot, no lock.
 
+pub mod blocking;
 mod erased;
 mod group;
 mod join;
@@ -22,6 +23,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+pub use blocking::{BlockingHandle, spawn_blocking};
 pub use erased::{BoxErased, ErasedFuture};
 pub use group::{GroupHandle, TaskGroup};
 pub use join::{JoinHandle, RawJoin};
@@ -136,6 +138,20 @@ pub trait Spawn: Send + Sync {
     /// Tasks spawned and not yet dropped (running, queued or finished with a
     /// live output). Conformance teardown checks read it.
     fn alive_tasks(&self) -> usize;
+
+    /// The executor's blocking pool, which [`spawn_blocking`] (and the
+    /// [`fs`](crate::fs) functions, [`Unblock`](crate::unblock::Unblock),
+    /// name lookups) run on; `None` (the default) to use the protocol's
+    /// [`DefaultPool::global`](blocking::DefaultPool::global).
+    ///
+    /// # Implementation notes
+    ///
+    /// Provide one when the executor has threads to lend, limits to
+    /// enforce, or jobs to show in its dumps and metrics; see
+    /// [`BlockingPool`](blocking::BlockingPool) for what it must do.
+    fn blocking_pool(&self) -> Option<&dyn blocking::BlockingPool> {
+        None
+    }
 }
 
 /// Spawns `future` on the runtime entered on this thread.
