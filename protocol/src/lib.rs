@@ -61,6 +61,7 @@ pub mod awaitable;
 pub mod backend;
 pub mod coop;
 pub mod decorate;
+pub mod dump;
 mod error;
 mod handle;
 pub mod io;
