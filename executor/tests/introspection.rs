@@ -101,7 +101,8 @@ fn dump_shows_what_tasks_wait_on(case: Case) {
         file!()
     );
     assert!(
-        text.lines().any(|l| l.starts_with(&format!("{expected} ["))),
+        text.lines()
+            .any(|l| l.starts_with(&format!("{expected} ["))),
         "{text}"
     );
     let entry = dump.tasks.iter().find(|t| t.id == reader.id()).unwrap();

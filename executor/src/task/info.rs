@@ -298,8 +298,8 @@ impl TaskInfo {
                     now.saturating_duration_since(epoch())
                         .saturating_sub(Duration::from_nanos(since))
                 });
-                let poll_time = timed
-                    .then(|| Duration::from_nanos(cold.poll_nanos.load(Ordering::Relaxed)));
+                let poll_time =
+                    timed.then(|| Duration::from_nanos(cold.poll_nanos.load(Ordering::Relaxed)));
                 (cold.polls.load(Ordering::Relaxed), poll_time, since)
             }
             None => (0, None, None),
