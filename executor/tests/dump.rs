@@ -141,7 +141,9 @@ fn timer_says_when_it_fires(case: Case) {
     let Some(WaitFor::Deadline(at)) = task.waits_for else {
         panic!("{task}");
     };
-    assert!(at > dump.taken_at && at <= dump.taken_at + Duration::from_secs(10));
+    // Ten seconds ahead when it was set, so still ahead (reactors may
+    // round deadlines up: no upper bound is checked).
+    assert!(at > dump.taken_at, "{task}");
     let line = task.to_string();
     assert!(
         line.contains(") waits for a timer that fires in "),
@@ -276,9 +278,11 @@ fn deadlocked_pair_is_named(case: Case) {
     *slot.lock().unwrap() = Some(left);
     ready.set_result(()).unwrap();
     let dump = settle(&ex, |d| {
-        d.task(right_id)
-            .is_some_and(|t| t.waits_for == Some(WaitFor::Task(left_id)))
-            && waits(d, left_id)
+        // Waiting, not woken (a spurious wake is allowed): a runnable task
+        // is in no cycle.
+        d.task(right_id).is_some_and(|t| {
+            t.state == TaskState::Waiting && t.waits_for == Some(WaitFor::Task(left_id))
+        }) && waits(d, left_id)
     });
     let text = dump.to_string();
     assert!(
@@ -454,6 +458,7 @@ fn dump_during_shutdown(case: Case) {
     }
     settle(&ex, |d| ids.iter().all(|&id| waits(d, id)));
     let stop = Arc::new(AtomicBool::new(false));
+    let (dumping, first_dump) = std::sync::mpsc::channel();
     let watcher = {
         let (handle, stop) = (handle.clone(), Arc::clone(&stop));
         thread::spawn(move || {
@@ -462,10 +467,13 @@ fn dump_during_shutdown(case: Case) {
                 let dump = handle.dump().unwrap();
                 assert!(dump.tasks.len() <= 20);
                 dumps += 1;
+                let _ = dumping.send(());
             }
             dumps
         })
     };
+    // Shutdown starts while the watcher is dumping.
+    first_dump.recv().unwrap();
     ex.shutdown();
     stop.store(true, Ordering::SeqCst);
     assert!(watcher.join().unwrap() > 0);

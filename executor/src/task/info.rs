@@ -217,12 +217,14 @@ impl TaskInfo {
     /// [`set_waiting`]: TaskInfo::set_waiting
     #[inline]
     pub(crate) fn begin_poll(&self) -> PollStart {
-        self.state.store(STATE_RUNNING, Ordering::Relaxed);
         if self.traits & TIMED == 0 {
+            self.state.store(STATE_RUNNING, Ordering::Relaxed);
             return None;
         }
         let now = Instant::now();
         self.cold().since.store(nanos(now), Ordering::Relaxed);
+        // Released after `since`: a dump that sees the state sees its start.
+        self.state.store(STATE_RUNNING, Ordering::Release);
         Some(now)
     }
 
@@ -248,7 +250,9 @@ impl TaskInfo {
             add(&cold.poll_nanos, u64::try_from(spent).unwrap_or(u64::MAX));
             cold.since.store(nanos(end), Ordering::Relaxed);
         }
-        self.state.store(STATE_IDLE, Ordering::Relaxed);
+        // Released after the report and the counters: a dump that sees the
+        // task waiting sees what it waits on and this poll counted.
+        self.state.store(STATE_IDLE, Ordering::Release);
     }
 
     /// Records what the lost-waker check saw of the poll that just
@@ -265,7 +269,7 @@ impl TaskInfo {
     }
 
     pub(crate) fn state(&self) -> TaskState {
-        match self.state.load(Ordering::Relaxed) {
+        match self.state.load(Ordering::Acquire) {
             STATE_RUNNING => TaskState::Running,
             STATE_IDLE => TaskState::Waiting,
             _ => TaskState::Scheduled,
@@ -282,6 +286,8 @@ impl TaskInfo {
     /// the real one (what poll times and state durations are measured on).
     /// Reads only, takes only the wait report's lock, never waits for a poll.
     pub(crate) fn snapshot(&self, taken_at: Instant, now: Instant) -> TaskDump {
+        // The state first: what it was released with is read after it.
+        let state = self.state();
         let polled = self.polled.load(Ordering::Relaxed);
         let waker = match (polled & WAKER_CHECKED != 0, polled & WAKER_KEPT != 0) {
             (false, _) => WakerKept::Unknown,
@@ -304,7 +310,7 @@ impl TaskInfo {
             }
             None => (0, None, None),
         };
-        TaskDump::new(self.id, self.location, self.state(), taken_at)
+        TaskDump::new(self.id, self.location, state, taken_at)
             .name(self.name().cloned())
             .parent(self.parent)
             .waits_for(self.wait())
