@@ -12,6 +12,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use baton_protocol::dump::Dump;
 use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions, TaskId};
 use baton_protocol::{Error, Handle, Spawn};
 
@@ -27,7 +28,7 @@ impl Spawn for Spawner {
     fn spawn_erased(
         &self,
         future: BoxErased,
-        _options: SpawnOptions,
+        options: SpawnOptions,
     ) -> Result<Box<dyn RawJoin<BoxErased>>, Error> {
         let Some(handle) = self.state.handle() else {
             drop(future);
@@ -36,7 +37,7 @@ impl Spawn for Spawner {
         let id = self.state.next_id();
         let task = Task {
             future: Some(future),
-            alive: Some(self.state.live_task()),
+            alive: Some(self.state.spawned(id, &options)),
             handle,
         };
         let join = self.rt.spawn(task);
@@ -49,6 +50,10 @@ impl Spawn for Spawner {
 
     fn alive_tasks(&self) -> usize {
         self.state.alive_tasks()
+    }
+
+    fn dump(&self) -> Result<Dump, Error> {
+        Ok(self.state.dump())
     }
 }
 
@@ -67,13 +72,16 @@ impl Future for Task {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let _entered = this.handle.enter();
-        let Some(future) = this.future.as_mut() else {
+        let (Some(future), Some(alive)) = (this.future.as_mut(), this.alive.as_ref()) else {
             // Unreachable in practice: tokio never polls a finished task.
             return Poll::Pending;
         };
-        match future.as_mut().poll_erased(cx) {
+        match alive.poll(|| future.as_mut().poll_erased(cx)) {
             Poll::Ready(()) => match (this.future.take(), this.alive.take()) {
-                (Some(future), Some(alive)) => Poll::Ready((future, alive)),
+                (Some(future), Some(mut alive)) => {
+                    alive.finished();
+                    Poll::Ready((future, alive))
+                }
                 _ => Poll::Pending,
             },
             Poll::Pending => Poll::Pending,
