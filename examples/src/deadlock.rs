@@ -28,7 +28,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use baton_protocol::dump::Dump;
+use baton_protocol::dump::{Dump, TaskState};
 use baton_protocol::net::TcpListener;
 use baton_protocol::task::{self, Builder, JoinHandle, TaskId};
 use baton_protocol::{Error, Promise, sleep};
@@ -112,7 +112,8 @@ fn spawn_pair() -> Result<Stuck, Error> {
 }
 
 /// Waits until the runtime's task dump shows `stuck`'s tasks waiting for
-/// each other, and returns that dump.
+/// each other and every task waiting (the bystanders too), and returns
+/// that dump.
 ///
 /// # Errors
 ///
@@ -126,7 +127,8 @@ pub async fn until_deadlocked(stuck: &Promise<Stuck>) -> Result<Dump, Error> {
             .wait_cycles()
             .into_iter()
             .any(|c| c.contains(&left) && c.contains(&right));
-        if cycle {
+        let quiet = dump.tasks.iter().all(|t| t.state == TaskState::Waiting);
+        if cycle && quiet {
             return Ok(dump);
         }
         sleep(Duration::from_millis(1)).await?;

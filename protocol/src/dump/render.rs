@@ -99,6 +99,9 @@ impl fmt::Display for TaskDump {
         origin(f, self)?;
         f.write_str(") ")?;
         match (self.state, &self.waits_for) {
+            (TaskState::Scheduled, _) if self.polls == 0 => {
+                f.write_str("is runnable: spawned, not polled yet")?;
+            }
             (TaskState::Scheduled, _) => f.write_str("is runnable: woken, not polled since")?,
             (TaskState::Running, _) => f.write_str("is running")?,
             (TaskState::Waiting, Some(wait)) => write!(f, "waits for {}", Wait(self, wait))?,
