@@ -160,9 +160,12 @@ impl Builder {
     /// runnable, for [`Runtime::dump`](crate::Runtime::dump). Poll counts
     /// and everything else in a dump are kept either way.
     ///
-    /// It costs two reads of the clock per poll (tens of nanoseconds each on
-    /// a virtual machine: a yield loop runs at about half speed), which is
-    /// why release builds leave it off unless asked.
+    /// It costs two reads of the clock per poll: on the 2-core virtual
+    /// machine `BENCHMARKS.md` describes, where `clock_gettime` takes about
+    /// 100 ns, 200 tasks yielding 1000 times each ran 3 to 6 times slower
+    /// (release build, epoll reactor). That is why release builds leave it
+    /// off unless asked; real tasks, whose polls do I/O, pay far less in
+    /// proportion.
     ///
     /// # Examples
     ///
