@@ -202,6 +202,23 @@ impl HostState {
     ///
     /// Holds the records' lock for one pass over them; never waits for a
     /// poll.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use baton_protocol::backend::HostState;
+    /// use baton_protocol::task::SpawnOptions;
+    ///
+    /// let state = Arc::new(HostState::default());
+    /// let mut task = state.spawned(state.next_id(), &SpawnOptions::here());
+    /// assert_eq!(state.dump().tasks.len(), 1);
+    /// // Not started (no handle): the dump says it is shutting down.
+    /// assert!(state.dump().shutting_down);
+    /// task.finished();
+    /// assert!(state.dump().tasks.is_empty());
+    /// assert_eq!(state.alive_tasks(), 1, "alive until the token is dropped");
+    /// ```
     pub fn dump(&self) -> Dump {
         let handle = self.handle();
         let taken_at = handle
@@ -269,6 +286,10 @@ impl LiveTask {
     /// The task's future has finished (returned, panicked or been
     /// cancelled): dumps no longer list it, though it counts as alive until
     /// this token is dropped (with its output).
+    ///
+    /// # Examples
+    ///
+    /// See [`HostState::dump`].
     pub fn finished(&mut self) {
         if let Some((slot, record)) = self.record.take() {
             let removed = lock(&self.state.records).try_remove(slot);

@@ -179,7 +179,29 @@ impl TaskDump {
     /// A task `id`, spawned at `location`, in `state` when the dump was taken
     /// at `taken_at` (an instant of the reactor's clock). Every other field
     /// starts empty: no name, no parent, no wait, no durations, no polls,
-    /// waker kept [`Unknown`](WakerKept::Unknown). For executor authors.
+    /// waker kept [`Unknown`](WakerKept::Unknown). For executor authors,
+    /// with the setters below.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::panic::Location;
+    /// use std::time::{Duration, Instant};
+    /// use baton_protocol::dump::{TaskDump, TaskState, WakerKept};
+    /// use baton_protocol::task::TaskId;
+    ///
+    /// let id = |n| TaskId::new(n).unwrap();
+    /// let task = TaskDump::new(id(4), Location::caller(), TaskState::Waiting, Instant::now())
+    ///     .name(Some("consumer".into()))
+    ///     .parent(Some(id(1)))
+    ///     .since(Some(Duration::from_secs(2)))
+    ///     .waker_kept(WakerKept::Yes)
+    ///     .polls(3, Some(Duration::from_micros(40)))
+    ///     .blocking(false);
+    /// let line = task.to_string();
+    /// assert!(line.contains(" by task 1) waits on something that reports no wait"), "{line}");
+    /// assert!(line.ends_with("[waiting 2.0 s; polled 3 times, 40 µs in polls]"), "{line}");
+    /// ```
     pub fn new(
         id: TaskId,
         location: &'static Location<'static>,
@@ -288,7 +310,26 @@ impl Dump {
     pub const GROUP_AT: usize = 8;
 
     /// An empty dump taken at `taken_at`, an instant of the reactor's clock.
-    /// For executor authors.
+    /// For executor authors: push [`TaskDump`]s into `tasks`, then
+    /// [`sorted`](Dump::sorted).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::panic::Location;
+    /// use std::time::Instant;
+    /// use baton_protocol::dump::{Dump, TaskDump, TaskState};
+    /// use baton_protocol::task::TaskId;
+    ///
+    /// let now = Instant::now();
+    /// let task = |n| TaskDump::new(TaskId::new(n).unwrap(), Location::caller(), TaskState::Running, now);
+    /// let mut dump = Dump::new(now).shutting_down(true).timed(false);
+    /// dump.tasks.extend([task(9), task(2)]);
+    /// let dump = dump.sorted();
+    /// assert_eq!(dump.tasks[0].id.get(), 2);
+    /// assert!(dump.task(TaskId::new(9).unwrap()).is_some());
+    /// assert!(dump.to_string().contains("the runtime is shutting down"));
+    /// ```
     pub fn new(taken_at: Instant) -> Dump {
         Dump {
             tasks: Vec::new(),

@@ -40,6 +40,14 @@ pub enum DumpSignal {
 
 impl DumpSignal {
     /// The signal's number.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use baton_protocol::dump::DumpSignal;
+    ///
+    /// assert_eq!(DumpSignal::Quit.number(), 3); // on Linux
+    /// ```
     pub fn number(self) -> i32 {
         match self {
             DumpSignal::Quit => SIGQUIT,
@@ -65,6 +73,20 @@ impl fmt::Display for DumpSignal {
 /// Dropping it stops the dumps and joins its thread. The signal's default
 /// action is *not* restored then (signal-hook cannot): a later signal is
 /// ignored, or handled by the application's own handler if it has one.
+///
+/// # Examples
+///
+/// ```
+/// use baton_protocol::dump::{DumpOnSignal, DumpSignal};
+/// use baton_protocol::{Error, Handle};
+///
+/// fn dumps_while_serving(handle: &Handle) -> Result<DumpOnSignal, Error> {
+///     let guard = handle.dump_on_signal(DumpSignal::User1)?;
+///     assert_eq!(guard.signal(), DumpSignal::User1);
+///     Ok(guard) // keep it: dropping it stops the dumps
+/// }
+/// # let _ = dumps_while_serving;
+/// ```
 #[must_use = "dumps stop when this is dropped"]
 pub struct DumpOnSignal {
     signal: DumpSignal,

@@ -155,6 +155,31 @@ pub trait Spawn: Send + Sync {
     /// # Errors
     ///
     /// [`Error::Unsupported`] when the executor cannot list its tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use baton_protocol::dump::Dump;
+    /// use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions};
+    /// use baton_protocol::{Error, Spawn};
+    ///
+    /// /// An executor that keeps no task records: dumps are refused.
+    /// struct Plain;
+    ///
+    /// impl Spawn for Plain {
+    ///     fn spawn_erased(&self, _: BoxErased, _: SpawnOptions)
+    ///         -> Result<Box<dyn RawJoin<BoxErased>>, Error> {
+    ///         Err(Error::Shutdown)
+    ///     }
+    ///     fn alive_tasks(&self) -> usize {
+    ///         0
+    ///     }
+    /// }
+    ///
+    /// assert!(matches!(Plain.dump(), Err(Error::Unsupported(_))));
+    /// # let _ = Dump::new(Instant::now());
+    /// ```
     fn dump(&self) -> Result<Dump, Error> {
         Err(Error::Unsupported(
             "this executor keeps no task records to dump",
