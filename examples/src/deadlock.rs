@@ -20,7 +20,8 @@
 //!     let dump = deadlock::until_deadlocked(&stuck).await?;
 //!     Ok::<_, baton_protocol::Error>(dump.to_string())
 //! })?;
-//! assert!(text.contains("(left) waits for"), "{text}");
+//! assert!(text.contains(" (left, spawned at "), "{text}");
+//! assert!(text.lines().any(|l| l.starts_with("deadlock: ")), "{text}");
 //! # Ok(()) }
 //! ```
 
