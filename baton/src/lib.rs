@@ -60,8 +60,8 @@ pub mod rt;
 pub use baton_executor as executor;
 #[doc(no_inline)]
 pub use baton_protocol::{
-    Awaitable, Error, Handle, JoinHandle, Promise, TaskGroup, net, promise, sleep, spawn, task,
-    time, timeout, yield_now,
+    Awaitable, Error, Handle, JoinHandle, Promise, TaskGroup, dump, net, promise, sleep, spawn,
+    task, time, timeout, yield_now,
 };
 #[cfg(feature = "testing")]
 #[doc(no_inline)]

@@ -14,6 +14,9 @@
 //! - [`http`]: an HTTP/1.1 and h2c server on hyper, with deadlines
 //!   against slow clients and a graceful shutdown, and a client (binary
 //!   `http`).
+//! - [`deadlock`]: two tasks that wait for each other, and the task dump
+//!   that names them (binary `deadlock`; `kill -QUIT` it with
+//!   `--debug-dump`).
 //! - [`sleep_heap`]: many sleeping tasks, woken in deadline order (binary
 //!   `sleep_heap`).
 //! - [`step`]: the design note's IPython session, stepped by hand with
@@ -27,6 +30,7 @@
 
 pub mod chat;
 pub mod cli;
+pub mod deadlock;
 pub mod echo;
 pub mod http;
 pub mod resp;

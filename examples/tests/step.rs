@@ -64,7 +64,7 @@ fn transcript_replays_the_design_note() {
         // on a deadline, one park fires it, and the coroutine finishes.
         assert_eq!(out(s, 23), "Ready(Err(NoRuntime))");
         assert!(
-            out(s, 25).starts_with("Pending: waits on a timer due in "),
+            out(s, 25).starts_with("Pending: waits on a timer that fires in "),
             "{s}"
         );
         assert_eq!(out(s, 26), "ReactorStats { registrations: 0, timers: 1 }");

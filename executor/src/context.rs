@@ -7,6 +7,7 @@ use std::task::{RawWakerVTable, Waker};
 use std::thread::{self, ThreadId};
 
 use baton_protocol::Error;
+use baton_protocol::task::TaskId;
 
 thread_local! {
     /// The id of the runtime this thread is a worker of; 0 on other threads.
@@ -17,6 +18,10 @@ thread_local! {
     /// The waker handed to the task future being polled on this thread, as
     /// `(data, vtable)` addresses; `(0, 0)` outside every task poll.
     static TASK_WAKER: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    /// The task being polled on this thread, as `(executor key, task id)`;
+    /// `(0, 0)` outside every task poll. What a spawn records as the new
+    /// task's parent.
+    static TASK: Cell<(usize, u64)> = const { Cell::new((0, 0)) };
 }
 
 /// The message of the `block_on` re-entry error.
@@ -111,6 +116,36 @@ pub(crate) fn with_task_waker<R>(waker: &Waker, f: impl FnOnce() -> R) -> R {
         .unwrap_or((0, 0));
     let _restore = Restore(previous);
     f()
+}
+
+/// Makes task `id` of the executor whose [`Core::key`] is `executor` the
+/// current task of this thread until the guard is dropped.
+///
+/// [`Core::key`]: crate::task::Core::key
+#[inline]
+pub(crate) fn enter_task(executor: usize, id: TaskId) -> TaskGuard {
+    let previous = TASK
+        .try_with(|t| t.replace((executor, id.get())))
+        .unwrap_or((0, 0));
+    TaskGuard(previous)
+}
+
+/// Restores the previous current task; from [`enter_task`].
+pub(crate) struct TaskGuard((usize, u64));
+
+impl Drop for TaskGuard {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = TASK.try_with(|t| t.set(self.0));
+    }
+}
+
+/// The task of executor `executor` being polled on this thread, if any.
+pub(crate) fn current_task(executor: usize) -> Option<TaskId> {
+    match TASK.try_with(Cell::get) {
+        Ok((key, id)) if key == executor => TaskId::new(id),
+        _ => None,
+    }
 }
 
 /// Whether `waker` is the one [`with_task_waker`] recorded for the poll that

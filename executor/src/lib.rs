@@ -101,4 +101,7 @@ mod loom;
 pub use crate::local::{LocalBuilder, LocalExecutor, spawn_local};
 pub use crate::metrics::Metrics;
 pub use crate::runtime::{Builder, Runtime};
-pub use crate::task::{Dump, JoinHandle, LostWaker, TaskDump, TaskState};
+pub use crate::task::{JoinHandle, LostWaker};
+// The dump model is the protocol's, shared by every backend.
+#[doc(no_inline)]
+pub use baton_protocol::dump::{Dump, TaskDump, TaskState};

@@ -24,7 +24,7 @@ use crate::LocalExecutor;
 use crate::park::{Driver, Parker};
 use crate::runtime::Idle;
 use crate::sync::{self, Condvar, Mutex};
-use crate::task::{self, Core, Runnable, Scheduler, Tasks};
+use crate::task::{self, Core, Instrument, Runnable, Scheduler, Tasks};
 
 /// A reactor whose `park` sleeps until `unpark`: the one behaviour the
 /// hand-offs rely on, with loom primitives.
@@ -321,7 +321,10 @@ fn loom_join_handle_drop_vs_completion() {
                 Tracked(output)
             },
             SpawnOptions::here(),
-            false,
+            Instrument {
+                check_lost: false,
+                poll_timing: false,
+            },
             |runnable: Runnable, _| {
                 let core = runnable.metadata().core.clone();
                 core.schedule_remote(runnable);

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
 
 use async_executor::{Executor, FallibleTask};
+use baton_protocol::dump::Dump;
 use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions, TaskId};
 use baton_protocol::{Error, Handle, Spawn};
 
@@ -45,16 +46,17 @@ impl Spawn for Spawner {
     fn spawn_erased(
         &self,
         future: BoxErased,
-        _options: SpawnOptions,
+        options: SpawnOptions,
     ) -> Result<Box<dyn RawJoin<BoxErased>>, Error> {
         let (Some(handle), Some(executor)) = (self.state.handle(), self.executor.upgrade()) else {
             drop(future);
             return Err(Error::Shutdown);
         };
         let abort = Arc::new(AbortCell::default());
+        let id = self.state.next_id();
         let task = Task {
             future: Some(future),
-            alive: Some(self.state.live_task()),
+            alive: Some(self.state.spawned(id, &options)),
             handle,
             abort: Arc::clone(&abort),
         };
@@ -62,7 +64,7 @@ impl Spawn for Spawner {
         Ok(Box::new(Join {
             task: Some(task),
             abort,
-            id: self.state.next_id(),
+            id,
             done: false,
         }))
     }
@@ -73,6 +75,10 @@ impl Spawn for Spawner {
 
     fn blocking_pool(&self) -> Option<&dyn BlockingPool> {
         Some(&self.blocking)
+    }
+
+    fn dump(&self) -> Result<Dump, Error> {
+        Ok(self.state.dump())
     }
 }
 
@@ -155,18 +161,26 @@ impl Future for Task {
         };
         let polled = {
             let _entered = this.handle.enter();
-            panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll_erased(cx)))
+            alive.poll(|| {
+                match panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll_erased(cx))) {
+                    Ok(poll) => poll.map(Ok),
+                    Err(payload) => Poll::Ready(Err(payload)),
+                }
+            })
         };
         drop(gate);
         match polled {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(())) => match (this.future.take(), this.alive.take()) {
-                (Some(future), Some(alive)) => Poll::Ready(Ok((future, alive))),
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(())) => match (this.future.take(), this.alive.take()) {
+                (Some(future), Some(mut alive)) => {
+                    alive.finished();
+                    Poll::Ready(Ok((future, alive)))
+                }
                 _ => Poll::Ready(Err(Error::InvalidState(
                     "the task was polled after it ended",
                 ))),
             },
-            Err(payload) => this.finish(Error::from_panic(&*payload)),
+            Poll::Ready(Err(payload)) => this.finish(Error::from_panic(&*payload)),
         }
     }
 }

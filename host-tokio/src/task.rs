@@ -12,6 +12,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use baton_protocol::dump::Dump;
 use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions, TaskId};
 use baton_protocol::{Error, Handle, Spawn};
 
@@ -32,7 +33,7 @@ impl Spawn for Spawner {
     fn spawn_erased(
         &self,
         future: BoxErased,
-        _options: SpawnOptions,
+        options: SpawnOptions,
     ) -> Result<Box<dyn RawJoin<BoxErased>>, Error> {
         let Some(handle) = self.state.handle() else {
             drop(future);
@@ -41,7 +42,7 @@ impl Spawn for Spawner {
         let id = self.state.next_id();
         let task = Task {
             future: Some(future),
-            alive: Some(self.state.live_task()),
+            alive: Some(self.state.spawned(id, &options)),
             handle,
         };
         let join = self.rt.spawn(task);
@@ -58,6 +59,10 @@ impl Spawn for Spawner {
 
     fn blocking_pool(&self) -> Option<&dyn BlockingPool> {
         Some(&self.blocking)
+    }
+
+    fn dump(&self) -> Result<Dump, Error> {
+        Ok(self.state.dump())
     }
 }
 
@@ -89,11 +94,17 @@ impl Future for Task {
         };
         let polled = {
             let _entered = this.handle.enter();
-            future.as_mut().poll_erased(cx)
+            alive.poll(|| future.as_mut().poll_erased(cx))
         };
         drop(gate);
         match polled {
-            Poll::Ready(()) => Poll::Ready(this.future.take().zip(this.alive.take())),
+            Poll::Ready(()) => match (this.future.take(), this.alive.take()) {
+                (Some(future), Some(mut alive)) => {
+                    alive.finished();
+                    Poll::Ready(Some((future, alive)))
+                }
+                _ => Poll::Pending,
+            },
             Poll::Pending => Poll::Pending,
         }
     }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
+use crate::dump::Dump;
 use crate::task::blocking::{self, BlockingHandle, BlockingPool, DefaultPool};
 use crate::task::{Builder, JoinHandle, Spawn, SpawnOptions};
 use crate::{Error, Reactor};
@@ -171,6 +172,36 @@ impl Handle {
             Some(pool) => pool,
             None => DefaultPool::global(),
         }
+    }
+
+    /// A snapshot of every live task of this runtime, with what each one
+    /// waits on; its `Display` is the text of a task dump (see
+    /// [`dump`](crate::dump)).
+    ///
+    /// Callable from any thread and from any task, this runtime's own
+    /// included, while the runtime runs: it never stops the runtime longer
+    /// than one pass over its task list. During and after shutdown it lists
+    /// the tasks not yet dropped, and says so.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] when the runtime's executor cannot list its
+    /// tasks ([`Spawn::dump`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use baton_protocol::{Error, Handle};
+    ///
+    /// fn print_tasks(handle: &Handle) -> Result<(), Error> {
+    ///     let dump = handle.dump()?;
+    ///     eprint!("{dump}");
+    ///     Ok(())
+    /// }
+    /// # let _ = print_tasks;
+    /// ```
+    pub fn dump(&self) -> Result<Dump, Error> {
+        self.inner.spawner.dump()
     }
 
     /// Whether two handles belong to the same runtime.

@@ -84,6 +84,7 @@
 pub mod awaitable;
 pub mod coop;
 pub mod decorate;
+pub mod dump;
 mod error;
 pub mod fs;
 mod handle;

@@ -21,6 +21,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use crate::dump::Human;
 use crate::reactor::Direction;
 use crate::task::TaskId;
 
@@ -73,8 +74,8 @@ impl fmt::Display for WaitFor {
 
 impl WaitFor {
     /// This wait as seen at `now`, an instant of the reactor's clock: a
-    /// deadline reads "a timer due in 1.2s" (or "due 3ms ago"), anything
-    /// else as its `Display`.
+    /// deadline reads "a timer that fires in 1.2 s" (or "a timer overdue by
+    /// 3 ms"), anything else as its `Display`.
     ///
     /// # Examples
     ///
@@ -85,7 +86,9 @@ impl WaitFor {
     /// let now = Instant::now();
     /// let wait = WaitFor::Deadline(now + Duration::from_secs(2));
     /// assert_eq!(wait.to_string(), "a timer");
-    /// assert_eq!(wait.at(now).to_string(), "a timer due in 2s");
+    /// assert_eq!(wait.at(now).to_string(), "a timer that fires in 2.0 s");
+    /// let late = now + Duration::from_millis(2_052);
+    /// assert_eq!(wait.at(late).to_string(), "a timer overdue by 52 ms");
     /// ```
     pub fn at(&self, now: Instant) -> At<'_> {
         At { wait: self, now }
@@ -104,9 +107,9 @@ impl fmt::Display for At<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.wait {
             WaitFor::Deadline(at) if *at >= self.now => {
-                write!(f, "a timer due in {:?}", *at - self.now)
+                write!(f, "a timer that fires in {}", Human(*at - self.now))
             }
-            WaitFor::Deadline(at) => write!(f, "a timer due {:?} ago", self.now - *at),
+            WaitFor::Deadline(at) => write!(f, "a timer overdue by {}", Human(self.now - *at)),
             other => other.fmt(f),
         }
     }

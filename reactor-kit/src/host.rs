@@ -1,16 +1,35 @@
 //! [`HostState`]: the bookkeeping a host backend (a runtime baton does not
 //! own, such as tokio or smol, running protocol code) shares between its
-//! spawner, its driver and its entry points.
+//! spawner, its driver and its entry points: the handle, the live tasks,
+//! their ids, and what each one waits on, for task dumps.
 
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::cell::{Cell, RefCell};
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::task::Poll;
+use std::time::Instant;
 
 use baton_protocol::Handle;
-use baton_protocol::task::TaskId;
+use baton_protocol::dump::{Dump, TaskDump, TaskState};
+use baton_protocol::task::{SpawnOptions, TaskId};
+use baton_protocol::wait::{self, WaitFor};
+use slab::Slab;
 
-/// A host's shared state: the protocol handle it serves, its live tasks and
-/// its task ids.
+thread_local! {
+    /// The host task being polled on this thread, as `(HostState address,
+    /// task id)`; `(0, 0)` outside: what a spawn records as its parent.
+    static CURRENT: Cell<(usize, u64)> = const { Cell::new((0, 0)) };
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A host's shared state: the protocol handle it serves, its live tasks,
+/// its task ids, and the records of tasks spawned with
+/// [`spawned`](HostState::spawned), which its [`dump`](HostState::dump)
+/// lists.
 ///
 /// # Invariant
 ///
@@ -44,6 +63,44 @@ pub struct HostState {
     polls: AtomicUsize,
     /// Set by [`HostState::stop`]: no gated poll starts afterwards.
     closed: AtomicBool,
+    /// The records of tasks whose future has not finished.
+    records: Mutex<Slab<Arc<Record>>>,
+}
+
+/// What a dump shows of one host task.
+///
+/// # Invariant
+///
+/// `state`, `wait` and `polls` are written only by the thread polling the
+/// task (the host polls a task on one thread at a time).
+struct Record {
+    id: TaskId,
+    name: Option<Arc<str>>,
+    location: &'static Location<'static>,
+    parent: Option<TaskId>,
+    state: AtomicU8,
+    wait: Mutex<Option<WaitFor>>,
+    polls: AtomicU64,
+}
+
+const SCHEDULED: u8 = 0;
+const RUNNING: u8 = 1;
+const WAITING: u8 = 2;
+
+impl Record {
+    fn snapshot(&self, taken_at: Instant) -> TaskDump {
+        // Released last by the poller: read first.
+        let state = match self.state.load(Ordering::Acquire) {
+            RUNNING => TaskState::Running,
+            WAITING => TaskState::Waiting,
+            _ => TaskState::Scheduled,
+        };
+        TaskDump::new(self.id, self.location, state, taken_at)
+            .name(self.name.clone())
+            .parent(self.parent)
+            .waits_for(*lock(&self.wait))
+            .polls(self.polls.load(Ordering::Relaxed), None)
+    }
 }
 
 thread_local! {
@@ -132,10 +189,103 @@ impl HostState {
         TaskId::new(id.max(1)).expect("at least one")
     }
 
-    /// Counts one more live task until the returned token is dropped.
+    /// Counts one more live task until the returned token is dropped. The
+    /// task has no record: dumps do not list it (see
+    /// [`spawned`](HostState::spawned)).
     pub fn live_task(self: &Arc<Self>) -> LiveTask {
         self.alive.fetch_add(1, Ordering::Relaxed);
-        LiveTask(Arc::clone(self))
+        LiveTask {
+            state: Arc::clone(self),
+            record: None,
+        }
+    }
+
+    /// [`live_task`](HostState::live_task) for task `id`, spawned with
+    /// `options`, with a record that [`dump`](HostState::dump) lists until
+    /// the task [`finished`](LiveTask::finished) or the token is dropped.
+    /// Its parent is the task of this host being polled on the calling
+    /// thread, if any. Poll the task through [`LiveTask::poll`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::task::Poll;
+    /// use baton_reactor_kit::HostState;
+    /// use baton_protocol::task::SpawnOptions;
+    /// use baton_protocol::wait::{self, WaitFor};
+    ///
+    /// let state = Arc::new(HostState::default());
+    /// let id = state.next_id();
+    /// let task = state.spawned(id, &SpawnOptions::here().with_name("worker"));
+    /// let polled: Poll<()> = task.poll(|| {
+    ///     wait::report(WaitFor::Label("a reply"));
+    ///     Poll::Pending
+    /// });
+    /// assert!(polled.is_pending());
+    /// let dump = state.dump();
+    /// assert!(dump.to_string().contains("(worker, spawned at "));
+    /// assert!(dump.to_string().contains(") waits for a reply ["));
+    /// ```
+    pub fn spawned(self: &Arc<Self>, id: TaskId, options: &SpawnOptions) -> LiveTask {
+        let me = Arc::as_ptr(self).addr();
+        let parent = match CURRENT.try_with(Cell::get) {
+            Ok((state, parent)) if state == me => TaskId::new(parent),
+            _ => None,
+        };
+        let record = Arc::new(Record {
+            id,
+            name: options.name.clone(),
+            location: options.location,
+            parent,
+            state: AtomicU8::new(SCHEDULED),
+            wait: Mutex::new(None),
+            polls: AtomicU64::new(0),
+        });
+        let slot = lock(&self.records).insert(Arc::clone(&record));
+        let mut live = self.live_task();
+        live.record = Some((slot, record));
+        live
+    }
+
+    /// A snapshot of the tasks spawned with [`spawned`](HostState::spawned)
+    /// whose future has not finished: what the host's
+    /// [`Spawn::dump`](crate::Spawn::dump) returns. Poll times are not
+    /// measured (the dump says so); deadlines are measured against the
+    /// reactor's clock, or the real one once the host stopped (the dump
+    /// then says it is shutting down).
+    ///
+    /// Holds the records' lock for one pass over them; never waits for a
+    /// poll.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use baton_reactor_kit::HostState;
+    /// use baton_protocol::task::SpawnOptions;
+    ///
+    /// let state = Arc::new(HostState::default());
+    /// let mut task = state.spawned(state.next_id(), &SpawnOptions::here());
+    /// assert_eq!(state.dump().tasks.len(), 1);
+    /// // Not started (no handle): the dump says it is shutting down.
+    /// assert!(state.dump().shutting_down);
+    /// task.finished();
+    /// assert!(state.dump().tasks.is_empty());
+    /// assert_eq!(state.alive_tasks(), 1, "alive until the token is dropped");
+    /// ```
+    pub fn dump(&self) -> Dump {
+        let handle = self.handle();
+        let taken_at = handle
+            .as_ref()
+            .map_or_else(Instant::now, |h| h.reactor().now());
+        let mut dump = Dump::new(taken_at).shutting_down(handle.is_none());
+        dump.tasks.extend(
+            lock(&self.records)
+                .iter()
+                .map(|(_, record)| record.snapshot(taken_at)),
+        );
+        dump.sorted()
     }
 
     /// Tasks spawned and not yet dropped.
@@ -148,18 +298,74 @@ impl HostState {
     }
 }
 
-/// One live task of a host, counted by its [`HostState`] until dropped.
-pub struct LiveTask(Arc<HostState>);
+/// One live task of a host, counted by its [`HostState`] until dropped,
+/// and listed in its dumps until it [`finished`](LiveTask::finished) if it
+/// has a record ([`HostState::spawned`]).
+pub struct LiveTask {
+    state: Arc<HostState>,
+    /// The record's slot in `state.records`, and the record.
+    record: Option<(usize, Arc<Record>)>,
+}
 
 impl LiveTask {
     /// The host this task is counted by.
     pub fn host(&self) -> &HostState {
-        &self.0
+        &self.state
+    }
+
+    /// Runs `poll`, one poll of the task's future, as the protocol asks of
+    /// an executor for dumps: the task is the thread's current one (the
+    /// parent of what it spawns), the wait slot is cleared before and read
+    /// after, and a `Pending` poll is counted with its report kept. Without
+    /// a record, only runs `poll`.
+    ///
+    /// # Examples
+    ///
+    /// See [`HostState::spawned`].
+    pub fn poll<R>(&self, poll: impl FnOnce() -> Poll<R>) -> Poll<R> {
+        let Some((_, record)) = &self.record else {
+            return poll();
+        };
+        struct Restore((usize, u64));
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let _ = CURRENT.try_with(|c| c.set(self.0));
+            }
+        }
+        let me = (Arc::as_ptr(&self.state).addr(), record.id.get());
+        let _restore = Restore(CURRENT.try_with(|c| c.replace(me)).unwrap_or((0, 0)));
+        record.state.store(RUNNING, Ordering::Relaxed);
+        let _stale = wait::take();
+        let polled = poll();
+        let reported = wait::take();
+        if polled.is_pending() {
+            *lock(&record.wait) = reported;
+            let polls = record.polls.load(Ordering::Relaxed);
+            record.polls.store(polls + 1, Ordering::Relaxed);
+            record.state.store(WAITING, Ordering::Release);
+        }
+        polled
+    }
+
+    /// The task's future has finished (returned, panicked or been
+    /// cancelled): dumps no longer list it, though it counts as alive until
+    /// this token is dropped (with its output).
+    ///
+    /// # Examples
+    ///
+    /// See [`HostState::dump`].
+    pub fn finished(&mut self) {
+        if let Some((slot, record)) = self.record.take() {
+            let removed = lock(&self.state.records).try_remove(slot);
+            // Dropped outside the lock.
+            drop((removed, record));
+        }
     }
 }
 
 impl Drop for LiveTask {
     fn drop(&mut self) {
-        self.0.alive.fetch_sub(1, Ordering::Release);
+        self.finished();
+        self.state.alive.fetch_sub(1, Ordering::Release);
     }
 }

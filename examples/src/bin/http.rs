@@ -8,6 +8,7 @@ use baton_examples::cli::{self, Exit, Flags, Listen};
 use baton_examples::http::server::Drained;
 use baton_examples::http::signal::Signals;
 use baton_examples::http::{self, Config, Version};
+use baton_protocol::dump::DumpSignal;
 use baton_protocol::net::TcpListener;
 use hyper::Uri;
 use hyper::body::Bytes;
@@ -20,7 +21,7 @@ http: an HTTP/1.1 and HTTP/2 (h2c) server on hyper, and a client.
 
 usage:
   http server [--port N] [--header-timeout SECS] [--idle-timeout SECS]
-              [--drain-timeout SECS] [runtime flags]
+              [--drain-timeout SECS] [--debug-dump] [runtime flags]
   http client --url http://IP:PORT/PATH [--http2] [--data TEXT] [runtime flags]
 
 server (prints `http: listening on ADDR (...)` once bound; routes: / (hello),
@@ -29,6 +30,9 @@ exit 0):
 {listen}  --header-timeout SECS  an HTTP/1 request head must arrive within SECS [default: 10]
   --idle-timeout SECS    close a connection idle (no request in flight) for SECS [default: 60]
   --drain-timeout SECS   on shutdown, wait SECS for requests in flight [default: 10]
+  --debug-dump           on SIGQUIT (`kill -QUIT <pid>`, or Ctrl-\\), print a dump of
+                         every task (what each waits on) to standard error, and
+                         keep serving
 client (prints `STATUS VERSION` and the body; fails unless the status is 2xx):
   --url URL           the URL to fetch (required)
   --http2             speak HTTP/2 with prior knowledge (h2c)
@@ -42,8 +46,8 @@ client (prints `STATUS VERSION` and the body; fails unless the status is 2xx):
     )
 }
 
-/// The server's deadlines, as flags.
-struct Deadlines(Config);
+/// The server's deadlines, and `--debug-dump`, as flags.
+struct Deadlines(Config, bool);
 
 impl Flags for Deadlines {
     fn flag(&mut self, name: &str, parser: &mut Parser) -> Result<bool, lexopt::Error> {
@@ -51,6 +55,7 @@ impl Flags for Deadlines {
             "header-timeout" => self.0.header_read_timeout = cli::seconds(parser)?,
             "idle-timeout" => self.0.idle_timeout = cli::seconds(parser)?,
             "drain-timeout" => self.0.drain_timeout = cli::seconds(parser)?,
+            "debug-dump" => self.1 = true,
             _ => return Ok(false),
         }
         Ok(true)
@@ -85,9 +90,14 @@ fn main() -> ExitCode {
         match mode.as_str() {
             "server" => {
                 let mut listen = Listen::new(8080);
-                let mut deadlines = Deadlines(Config::default());
+                let mut deadlines = Deadlines(Config::default(), false);
                 cli::parse_flags(parser, &mut [&mut listen, &mut deadlines, &mut runtime])?;
                 let rt = runtime.build()?;
+                // Kept until the server returns: `kill -QUIT` dumps till then.
+                let _dumps = match deadlines.1 {
+                    true => Some(rt.handle().dump_on_signal(DumpSignal::Quit)?),
+                    false => None,
+                };
                 rt.block_on(async {
                     let mut signals = Signals::new()?;
                     let listener = TcpListener::bind(listen.addr())?;

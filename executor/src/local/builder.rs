@@ -13,7 +13,7 @@ use crate::blocking::{Pool, PoolConfig};
 use crate::context;
 use crate::park::Driver;
 use crate::runtime::{DEFAULT_INTERVAL, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BLOCKING};
-use crate::task::Core;
+use crate::task::{Core, Instrument};
 
 /// Configures and builds a [`LocalExecutor`].
 #[must_use = "a LocalBuilder does nothing until .build()"]
@@ -21,6 +21,7 @@ pub struct LocalBuilder {
     reactor: Option<Arc<dyn Reactor>>,
     shuffle: Option<u64>,
     check_lost: bool,
+    poll_timing: bool,
     global_queue_interval: u32,
     event_interval: u32,
     max_blocking: usize,
@@ -34,6 +35,7 @@ impl LocalBuilder {
             reactor: None,
             shuffle: None,
             check_lost: cfg!(debug_assertions),
+            poll_timing: cfg!(debug_assertions),
             global_queue_interval: DEFAULT_INTERVAL,
             event_interval: DEFAULT_INTERVAL,
             max_blocking: DEFAULT_MAX_BLOCKING,
@@ -69,6 +71,26 @@ impl LocalBuilder {
     /// [`Builder::lost_waker_check`](crate::Builder::lost_waker_check).
     pub fn lost_waker_check(mut self, on: bool) -> LocalBuilder {
         self.check_lost = on;
+        self
+    }
+
+    /// Poll timing for dumps; see
+    /// [`Builder::poll_timing`](crate::Builder::poll_timing).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), baton_protocol::Error> {
+    /// let reactor = baton_reactor_epoll::EpollReactor::new()?;
+    /// let ex = baton_executor::LocalExecutor::builder()
+    ///     .reactor(reactor)
+    ///     .poll_timing(false)
+    ///     .build()?;
+    /// assert!(!ex.dump().timed);
+    /// # Ok(()) }
+    /// ```
+    pub fn poll_timing(mut self, on: bool) -> LocalBuilder {
+        self.poll_timing = on;
         self
     }
 
@@ -137,7 +159,10 @@ impl LocalBuilder {
             context::next_executor_id(),
             Driver::new(Arc::clone(&reactor)),
             pool,
-            self.check_lost,
+            Instrument {
+                check_lost: self.check_lost,
+                poll_timing: self.poll_timing,
+            },
         ));
         let tasks_core = Core::new(&shared);
         let spawner = LocalSpawner {
@@ -162,6 +187,7 @@ impl fmt::Debug for LocalBuilder {
             .field("reactor", &self.reactor.is_some())
             .field("shuffle", &self.shuffle)
             .field("lost_waker_check", &self.check_lost)
+            .field("poll_timing", &self.poll_timing)
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
             .finish_non_exhaustive()

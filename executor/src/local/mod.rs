@@ -19,7 +19,8 @@ pub use self::builder::LocalBuilder;
 use self::state::{CurrentGuard, LocalCore, LocalShared};
 use crate::context;
 use crate::metrics::Metrics;
-use crate::task::{Dump, JoinHandle};
+use crate::task::JoinHandle;
+use baton_protocol::dump::Dump;
 
 /// A single-thread executor: tasks run on the thread that calls
 /// [`block_on`](LocalExecutor::block_on), and need not be `Send`.
@@ -252,12 +253,23 @@ impl LocalExecutor {
     }
 
     /// Every live task with what it waits on; see
-    /// [`Runtime::dump`](crate::Runtime::dump).
+    /// [`Runtime::dump`](crate::Runtime::dump). Portable code, and other
+    /// threads, reach the same through
+    /// [`Handle::dump`](baton_protocol::Handle::dump).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), baton_protocol::Error> {
+    /// let reactor = baton_reactor_epoll::EpollReactor::new()?;
+    /// let ex = baton_executor::LocalExecutor::new(reactor);
+    /// let task = ex.spawn(async {})?;
+    /// assert!(ex.dump().to_string().contains("is runnable"));
+    /// ex.block_on(task)??;
+    /// # Ok(()) }
+    /// ```
     pub fn dump(&self) -> Dump {
-        let mut dump = Dump::new(self.shared().driver.reactor().now());
-        self.shared().tasks.dump_into(&mut dump);
-        self.shared().pool.tasks().dump_into(&mut dump);
-        dump.sort()
+        self.shared().dump()
     }
 
     /// Shuts the executor down: spawning is refused from now on

@@ -11,6 +11,7 @@ use std::time::Duration;
 use async_task::ScheduleInfo;
 use baton_protocol::Error;
 use baton_protocol::Spawn;
+use baton_protocol::dump::Dump;
 use baton_protocol::task::blocking::BlockingPool;
 use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions};
 use concurrent_queue::ConcurrentQueue;
@@ -20,7 +21,7 @@ use crate::context;
 use crate::metrics::WorkerCounters;
 use crate::park::{Driver, Parker};
 use crate::rng::Rng;
-use crate::task::{self, Core, Runnable, Scheduler, TaskInfo, Tasks};
+use crate::task::{self, Core, Instrument, Runnable, Scheduler, TaskInfo, Tasks};
 
 thread_local! {
     /// The local executor whose `block_on` runs on this thread (innermost).
@@ -37,14 +38,14 @@ pub(crate) struct LocalShared {
     pub(crate) parker: Parker,
     pub(crate) driver: Driver,
     pub(crate) pool: Pool,
-    pub(crate) check_lost: bool,
+    pub(crate) instrument: Instrument,
     /// The thread that created the executor, the only one that runs its
     /// tasks (the executor is neither `Send` nor `Sync`).
     owner: ThreadId,
 }
 
 impl LocalShared {
-    pub(crate) fn new(id: u64, driver: Driver, pool: Pool, check_lost: bool) -> LocalShared {
+    pub(crate) fn new(id: u64, driver: Driver, pool: Pool, instrument: Instrument) -> LocalShared {
         LocalShared {
             owner: context::current_thread(),
             id,
@@ -53,8 +54,18 @@ impl LocalShared {
             parker: Parker::new(),
             driver,
             pool,
-            check_lost,
+            instrument,
         }
+    }
+
+    /// See [`LocalExecutor::dump`](crate::LocalExecutor::dump).
+    pub(crate) fn dump(&self) -> Dump {
+        let mut dump = Dump::new(self.driver.reactor().now())
+            .shutting_down(self.tasks.is_closed())
+            .timed(self.instrument.poll_timing);
+        self.tasks.dump_into(&mut dump);
+        self.pool.tasks().dump_into(&mut dump);
+        dump.sorted()
     }
 
     /// Wakes the owner thread, wherever it waits.
@@ -183,9 +194,9 @@ impl LocalCore {
         F: std::future::Future + 'static,
         F::Output: 'static,
     {
-        let check_lost = self.shared.check_lost;
+        let instrument = self.shared.instrument;
         let (runnable, join) =
-            task::spawn_local(self.core.clone(), future, options, check_lost, schedule)?;
+            task::spawn_local(self.core.clone(), future, options, instrument, schedule)?;
         self.queue.borrow_mut().push_back(runnable);
         Ok(join)
     }
@@ -303,9 +314,9 @@ impl Spawn for LocalSpawner {
         future: BoxErased,
         options: SpawnOptions,
     ) -> Result<Box<dyn RawJoin<BoxErased>>, Error> {
-        let check_lost = self.shared.check_lost;
+        let instrument = self.shared.instrument;
         let (runnable, join) =
-            task::spawn_erased(self.core.clone(), future, options, check_lost, schedule)?;
+            task::spawn_erased(self.core.clone(), future, options, instrument, schedule)?;
         // Through the schedule function: the owner's queue when called from
         // inside its `block_on`, else the remote queue and a wake-up.
         runnable.schedule();
@@ -318,5 +329,9 @@ impl Spawn for LocalSpawner {
 
     fn blocking_pool(&self) -> Option<&dyn BlockingPool> {
         Some(&self.shared.pool)
+    }
+
+    fn dump(&self) -> Result<Dump, Error> {
+        Ok(self.shared.dump())
     }
 }

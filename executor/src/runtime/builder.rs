@@ -14,7 +14,7 @@ use super::{Idle, Runtime};
 use crate::blocking::{Pool, PoolConfig};
 use crate::context;
 use crate::park::Driver;
-use crate::task::Core;
+use crate::task::{Core, Instrument};
 
 /// The default of [`Builder::global_queue_interval`] and
 /// [`Builder::event_interval`], as in tokio.
@@ -57,6 +57,7 @@ pub struct Builder {
     on_stop: Option<Arc<dyn Fn() + Send + Sync>>,
     shuffle: Option<u64>,
     check_lost: bool,
+    poll_timing: bool,
     global_queue_interval: u32,
     event_interval: u32,
     max_blocking: usize,
@@ -74,6 +75,7 @@ impl Builder {
             on_stop: None,
             shuffle: None,
             check_lost: cfg!(debug_assertions),
+            poll_timing: cfg!(debug_assertions),
             global_queue_interval: DEFAULT_INTERVAL,
             event_interval: DEFAULT_INTERVAL,
             max_blocking: DEFAULT_MAX_BLOCKING,
@@ -153,6 +155,35 @@ impl Builder {
         self
     }
 
+    /// Turns poll timing on or off (on by default in debug builds): each
+    /// task's time in polls, and how long it has been waiting, running or
+    /// runnable, for [`Runtime::dump`](crate::Runtime::dump). Poll counts
+    /// and everything else in a dump are kept either way.
+    ///
+    /// It costs two reads of the clock per poll: on the 2-core virtual
+    /// machine `BENCHMARKS.md` describes, where `clock_gettime` takes about
+    /// 100 ns, 200 tasks yielding 1000 times each ran 3 to 6 times slower
+    /// (release build, epoll reactor). That is why release builds leave it
+    /// off unless asked; real tasks, whose polls do I/O, pay far less in
+    /// proportion.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), baton_protocol::Error> {
+    /// let reactor = baton_reactor_epoll::EpollReactor::new()?;
+    /// let rt = baton_executor::Runtime::builder()
+    ///     .reactor(reactor)
+    ///     .poll_timing(true)
+    ///     .build()?;
+    /// assert!(rt.dump().timed);
+    /// # Ok(()) }
+    /// ```
+    pub fn poll_timing(mut self, on: bool) -> Builder {
+        self.poll_timing = on;
+        self
+    }
+
     /// N: a worker takes its next task from the global queue first once
     /// every `ticks` ticks, so work spawned from outside is not starved by
     /// local work. Default 61; zero is refused.
@@ -217,7 +248,10 @@ impl Builder {
             stack_size: self.stack_size,
         });
         let config = Config {
-            check_lost: self.check_lost,
+            instrument: Instrument {
+                check_lost: self.check_lost,
+                poll_timing: self.poll_timing,
+            },
             global_queue_interval: self.global_queue_interval,
             event_interval: self.event_interval,
             shuffle: self.shuffle,
@@ -262,6 +296,7 @@ impl fmt::Debug for Builder {
             .field("stack_size", &self.stack_size)
             .field("shuffle", &self.shuffle)
             .field("lost_waker_check", &self.check_lost)
+            .field("poll_timing", &self.poll_timing)
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
             .field("max_blocking_threads", &self.max_blocking)

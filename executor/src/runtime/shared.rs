@@ -8,6 +8,7 @@ use std::thread;
 use std::time::Instant;
 
 use async_task::ScheduleInfo;
+use baton_protocol::dump::Dump;
 use baton_protocol::task::blocking::BlockingPool;
 use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions};
 use baton_protocol::{Error, Spawn};
@@ -18,11 +19,11 @@ use super::worker;
 use crate::blocking::Pool;
 use crate::metrics::{Metrics, WorkerCounters};
 use crate::park::{Driver, Parker};
-use crate::task::{self, Core, Dump, JoinHandle, Runnable, Scheduler, Tasks};
+use crate::task::{self, Core, Instrument, JoinHandle, Runnable, Scheduler, Tasks};
 
 /// Settings the workers read.
 pub(crate) struct Config {
-    pub(crate) check_lost: bool,
+    pub(crate) instrument: Instrument,
     pub(crate) global_queue_interval: u32,
     pub(crate) event_interval: u32,
     pub(crate) shuffle: Option<u64>,
@@ -96,8 +97,8 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let check_lost = self.config.check_lost;
-        let (runnable, join) = task::spawn(core.clone(), future, options, check_lost, schedule)?;
+        let instrument = self.config.instrument;
+        let (runnable, join) = task::spawn(core.clone(), future, options, instrument, schedule)?;
         self.queue_spawned(runnable);
         Ok(join)
     }
@@ -109,9 +110,9 @@ impl Shared {
         future: BoxErased,
         options: SpawnOptions,
     ) -> Result<JoinHandle<BoxErased>, Error> {
-        let check_lost = self.config.check_lost;
+        let instrument = self.config.instrument;
         let (runnable, join) =
-            task::spawn_erased(core.clone(), future, options, check_lost, schedule)?;
+            task::spawn_erased(core.clone(), future, options, instrument, schedule)?;
         self.queue_spawned(runnable);
         Ok(join)
     }
@@ -291,11 +292,14 @@ impl Shared {
         metrics
     }
 
+    /// See [`Runtime::dump`](crate::Runtime::dump).
     pub(crate) fn dump(&self) -> Dump {
-        let mut dump = Dump::new(self.driver.reactor().now());
+        let mut dump = Dump::new(self.driver.reactor().now())
+            .shutting_down(self.tasks.is_closed())
+            .timed(self.config.instrument.poll_timing);
         self.tasks.dump_into(&mut dump);
         self.pool.tasks().dump_into(&mut dump);
-        dump.sort()
+        dump.sorted()
     }
 }
 
@@ -346,5 +350,9 @@ impl Spawn for Spawner {
 
     fn blocking_pool(&self) -> Option<&dyn BlockingPool> {
         Some(&self.shared.pool)
+    }
+
+    fn dump(&self) -> Result<Dump, Error> {
+        Ok(self.shared.dump())
     }
 }

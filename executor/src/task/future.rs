@@ -62,9 +62,10 @@ pin_project! {
     ///
     /// Per poll: the cancel flag is checked first (a cancelled task is never
     /// polled again, and one cancelled before its first poll is never polled
-    /// at all: Decision 3); the cooperative budget is reset; the wait slot is
-    /// cleared before and read after, and the report kept in the record for
-    /// dumps; a panic is caught and becomes the task's output. The user's
+    /// at all: Decision 3); the cooperative budget is reset; the task is
+    /// made the thread's current one (the parent of what it spawns); the
+    /// wait slot is cleared before and read after, and the report kept in
+    /// the record for dumps, with the poll counted (and timed, if on); a panic is caught and becomes the task's output. The user's
     /// future is dropped as soon as it is done with, under `catch_unwind`,
     /// and the task leaves the registry at that moment.
     ///
@@ -121,7 +122,8 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             // async-task never polls a future again once it returned Ready.
             StageProj::Done => return Poll::Ready(Output(None)),
         };
-        info.set_running();
+        let start = info.begin_poll();
+        let _current = context::enter_task(info.core.key(), info.id);
         let _stale = wait::take();
         let polled = catch(|| {
             coop::with_budget(DEFAULT_BUDGET, || {
@@ -135,7 +137,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         let reported = wait::take();
         match polled {
             Ok(Poll::Pending) => {
-                info.set_waiting(reported);
+                info.set_waiting(reported, start);
                 Poll::Pending
             }
             Ok(Poll::Ready(value)) => Poll::Ready(Output::new(finish(this.stage, info, Ok(value)))),

@@ -5,20 +5,24 @@
 //! [`raw`](super::raw)), so every byte of it is paid by every task, and a
 //! task that fits in 128 bytes of `malloc` stays in glibc's fast bins. It
 //! keeps inline only what most tasks use: id, spawn location, executor,
-//! registry slot and a few flags. The rest, the name and the last wait
-//! report, is needed only by dumps, join handles and lost-waker reports of
-//! tasks that have one; it lives in a [`Cold`] box, allocated when the task
-//! is spawned with a name or first reports a wait (a task that never waits
-//! on anything reportable, like most short-lived ones, never allocates it).
+//! parent, registry slot and a few flags. The rest, the name, the last wait
+//! report and the poll counters, is needed only by dumps, join handles and
+//! lost-waker reports of tasks that have one; it lives in a [`Cold`] box,
+//! allocated when the task is spawned with a name or first returns
+//! `Pending` (a task that finishes in its first poll, like most short-lived
+//! ones, never allocates it; with poll timing on, at its first poll).
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
+use baton_protocol::dump::{TaskDump, TaskState, WakerKept};
 use baton_protocol::task::{SpawnOptions, TaskId};
 use baton_protocol::wait::WaitFor;
+use once_cell::race::OnceBox;
 
-use super::{Core, TaskState};
+use super::{Core, Instrument};
 use crate::sync::AtomicBool;
 
 /// How a task was started: by `spawn` (a future) or by `spawn_blocking`.
@@ -34,14 +38,18 @@ pub(crate) enum Kind {
 ///
 /// `slot` is written once, under the registry shard's lock, before the task
 /// is first scheduled; it is `NO_SLOT` only for a task whose registration
-/// was refused (it is then dropped without ever being scheduled). `polled`
-/// is written only by the thread polling the task, which async-task makes
-/// one at a time.
+/// was refused (it is then dropped without ever being scheduled). `polled`,
+/// and the counters of the cold record, are written only by the thread
+/// polling the task, which async-task makes one at a time.
 pub(crate) struct TaskInfo {
     pub(crate) id: TaskId,
     pub(crate) location: &'static Location<'static>,
     pub(crate) core: Core,
-    cold: OnceLock<Box<Cold>>,
+    /// The task of the same executor this one was spawned from, if any.
+    parent: Option<TaskId>,
+    /// A race-free once cell of one pointer: `OnceLock` takes 16 bytes, and
+    /// the 8 saved hold `parent`.
+    cold: OnceBox<Cold>,
     slot: AtomicU32,
     /// One of the `STATE_*` constants; written by the schedule function and
     /// the task future, read only by dumps.
@@ -49,18 +57,51 @@ pub(crate) struct TaskInfo {
     /// Set by `abort` and by shutdown; read by the task future before each
     /// poll, so a cancelled task is never polled again.
     cancelled: AtomicBool,
-    /// `LOST_REPORTED` and `WAIT_REPORTED`, written by the poller.
+    /// `LOST_REPORTED`, `WAIT_REPORTED`, `WAKER_CHECKED` and
+    /// `WAKER_KEPT`, written by the poller.
     polled: AtomicU8,
-    /// `BLOCKING`, `CHECK_LOST` and `LOCAL`, fixed at spawn.
+    /// `BLOCKING`, `CHECK_LOST`, `LOCAL` and `TIMED`, fixed at spawn.
     traits: u8,
 }
 
-/// What a task has only if it is named or has waited on something.
+/// What a task has only if it is named or has returned `Pending`.
 #[derive(Default)]
 struct Cold {
     name: Option<Arc<str>>,
     /// What the task waits on, as its last pending poll reported.
     wait: Mutex<Option<WaitFor>>,
+    /// Polls that returned `Pending`.
+    polls: AtomicU64,
+    /// Nanoseconds spent in those polls (timed tasks only).
+    poll_nanos: AtomicU64,
+    /// When the task entered its state (timed tasks only): nanoseconds
+    /// since [`epoch`], 0 before its first poll.
+    since: AtomicU64,
+}
+
+/// When a poll began, if the task is timed: what [`TaskInfo::begin_poll`]
+/// returns and [`TaskInfo::set_waiting`] takes back.
+pub(crate) type PollStart = Option<Instant>;
+
+/// The instant `Cold::since` counts from.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// `at` as nanoseconds since [`epoch`], never 0 (which means "unset").
+fn nanos(at: Instant) -> u64 {
+    let since = at.saturating_duration_since(epoch()).as_nanos();
+    u64::try_from(since).unwrap_or(u64::MAX).max(1)
+}
+
+/// Adds `n` to a counter only the poller writes: a load and a store, no
+/// read-modify-write.
+fn add(counter: &AtomicU64, n: u64) {
+    counter.store(
+        counter.load(Ordering::Relaxed).saturating_add(n),
+        Ordering::Relaxed,
+    );
 }
 
 pub(crate) const NO_SLOT: u32 = u32::MAX;
@@ -74,6 +115,10 @@ const LOST_REPORTED: u8 = 1;
 /// The cold record holds a wait report: a task that reports nothing, poll
 /// after poll (a yield loop), takes no lock.
 const WAIT_REPORTED: u8 = 2;
+/// The lost-waker check saw the last pending poll.
+const WAKER_CHECKED: u8 = 4;
+/// ... and that poll kept (cloned, stored or woke) its waker.
+const WAKER_KEPT: u8 = 8;
 
 /// A `spawn_blocking` job.
 const BLOCKING: u8 = 1;
@@ -82,6 +127,8 @@ const CHECK_LOST: u8 = 2;
 /// Its future is not `Send`: polled and dropped only on its executor's
 /// thread.
 const LOCAL: u8 = 4;
+/// Its polls are timed.
+const TIMED: u8 = 8;
 
 impl TaskInfo {
     pub(crate) fn new(
@@ -89,24 +136,26 @@ impl TaskInfo {
         options: SpawnOptions,
         core: Core,
         kind: Kind,
-        check_lost: bool,
+        instrument: Instrument,
         local: bool,
     ) -> TaskInfo {
         let cold = match options.name {
-            Some(name) => OnceLock::from(Box::new(Cold {
+            Some(name) => OnceBox::with_value(Box::new(Cold {
                 name: Some(name),
-                wait: Mutex::new(None),
+                ..Cold::default()
             })),
-            None => OnceLock::new(),
+            None => OnceBox::new(),
         };
         let flag = |on: bool, flag: u8| if on { flag } else { 0 };
         let traits = flag(kind == Kind::Blocking, BLOCKING)
-            | flag(check_lost, CHECK_LOST)
-            | flag(local, LOCAL);
+            | flag(instrument.check_lost, CHECK_LOST)
+            | flag(local, LOCAL)
+            | flag(instrument.poll_timing, TIMED);
         TaskInfo {
             id,
             location: options.location,
             core,
+            parent: None,
             cold,
             slot: AtomicU32::new(NO_SLOT),
             state: AtomicU8::new(STATE_SCHEDULED),
@@ -114,6 +163,16 @@ impl TaskInfo {
             polled: AtomicU8::new(0),
             traits,
         }
+    }
+
+    /// The same record, spawned from `parent`.
+    pub(crate) fn with_parent(mut self, parent: Option<TaskId>) -> TaskInfo {
+        self.parent = parent;
+        self
+    }
+
+    fn cold(&self) -> &Cold {
+        self.cold.get_or_init(Box::default)
     }
 
     /// The task's name, if it was spawned with one.
@@ -151,18 +210,31 @@ impl TaskInfo {
         self.state.store(STATE_SCHEDULED, Ordering::Relaxed);
     }
 
-    /// Marks the task being polled.
+    /// Marks the task being polled; returns when the poll began if the
+    /// task is timed (one clock read), for [`set_waiting`]. Called by the
+    /// poller only, right before the poll.
+    ///
+    /// [`set_waiting`]: TaskInfo::set_waiting
     #[inline]
-    pub(crate) fn set_running(&self) {
-        self.state.store(STATE_RUNNING, Ordering::Relaxed);
+    pub(crate) fn begin_poll(&self) -> PollStart {
+        if self.traits & TIMED == 0 {
+            self.state.store(STATE_RUNNING, Ordering::Relaxed);
+            return None;
+        }
+        let now = Instant::now();
+        self.cold().since.store(nanos(now), Ordering::Relaxed);
+        // Released after `since`: a dump that sees the state sees its start.
+        self.state.store(STATE_RUNNING, Ordering::Release);
+        Some(now)
     }
 
-    /// Marks the task pending after a poll that reported `wait` (the wait
-    /// kept for dumps). Called by the poller only.
-    pub(crate) fn set_waiting(&self, wait: Option<WaitFor>) {
+    /// Marks the task pending after a poll that began at `start` and
+    /// reported `wait` (the wait kept for dumps); counts the poll, and its
+    /// time if timed (one more clock read). Called by the poller only.
+    pub(crate) fn set_waiting(&self, wait: Option<WaitFor>, start: PollStart) {
+        let cold = self.cold();
         let polled = self.polled.load(Ordering::Relaxed);
         if wait.is_some() || polled & WAIT_REPORTED != 0 {
-            let cold = self.cold.get_or_init(Box::default);
             *cold.wait.lock().unwrap_or_else(PoisonError::into_inner) = wait;
             let polled = if wait.is_some() {
                 polled | WAIT_REPORTED
@@ -171,11 +243,33 @@ impl TaskInfo {
             };
             self.polled.store(polled, Ordering::Relaxed);
         }
-        self.state.store(STATE_IDLE, Ordering::Relaxed);
+        add(&cold.polls, 1);
+        if let Some(start) = start {
+            let end = Instant::now();
+            let spent = end.saturating_duration_since(start).as_nanos();
+            add(&cold.poll_nanos, u64::try_from(spent).unwrap_or(u64::MAX));
+            cold.since.store(nanos(end), Ordering::Relaxed);
+        }
+        // Released after the report and the counters: a dump that sees the
+        // task waiting sees what it waits on and this poll counted.
+        self.state.store(STATE_IDLE, Ordering::Release);
+    }
+
+    /// Records what the lost-waker check saw of the poll that just
+    /// returned `Pending`: whether its waker was kept. Called by the poller
+    /// only.
+    pub(crate) fn note_waker(&self, kept: bool) {
+        let polled = self.polled.load(Ordering::Relaxed) | WAKER_CHECKED;
+        let polled = if kept {
+            polled | WAKER_KEPT
+        } else {
+            polled & !WAKER_KEPT
+        };
+        self.polled.store(polled, Ordering::Relaxed);
     }
 
     pub(crate) fn state(&self) -> TaskState {
-        match self.state.load(Ordering::Relaxed) {
+        match self.state.load(Ordering::Acquire) {
             STATE_RUNNING => TaskState::Running,
             STATE_IDLE => TaskState::Waiting,
             _ => TaskState::Scheduled,
@@ -186,6 +280,44 @@ impl TaskInfo {
     pub(crate) fn wait(&self) -> Option<WaitFor> {
         let cold = self.cold.get()?;
         *cold.wait.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The task as a dump shows it; `taken_at` is the reactor's clock, `now`
+    /// the real one (what poll times and state durations are measured on).
+    /// Reads only, takes only the wait report's lock, never waits for a poll.
+    pub(crate) fn snapshot(&self, taken_at: Instant, now: Instant) -> TaskDump {
+        // The state first: what it was released with is read after it.
+        let state = self.state();
+        let polled = self.polled.load(Ordering::Relaxed);
+        let waker = match (polled & WAKER_CHECKED != 0, polled & WAKER_KEPT != 0) {
+            (false, _) => WakerKept::Unknown,
+            (true, true) => WakerKept::Yes,
+            (true, false) => WakerKept::No,
+        };
+        let timed = self.traits & TIMED != 0;
+        let (polls, poll_time, since) = match self.cold.get() {
+            Some(cold) => {
+                let since = cold.since.load(Ordering::Relaxed);
+                // A poll may end after `now` was read: then zero, not a
+                // negative duration.
+                let since = (timed && since != 0).then(|| {
+                    now.saturating_duration_since(epoch())
+                        .saturating_sub(Duration::from_nanos(since))
+                });
+                let poll_time =
+                    timed.then(|| Duration::from_nanos(cold.poll_nanos.load(Ordering::Relaxed)));
+                (cold.polls.load(Ordering::Relaxed), poll_time, since)
+            }
+            None => (0, None, None),
+        };
+        TaskDump::new(self.id, self.location, state, taken_at)
+            .name(self.name().cloned())
+            .parent(self.parent)
+            .waits_for(self.wait())
+            .waker_kept(waker)
+            .polls(polls, poll_time)
+            .since(since)
+            .blocking(self.kind() == Kind::Blocking)
     }
 
     /// Marks the task reported by the lost-waker check; returns whether it

@@ -113,6 +113,11 @@ pub(super) fn poll_checked<F: Future + ?Sized>(
     let waker = Waker::from(Arc::clone(&tracker));
     let poll = context::with_task_waker(&waker, || future.poll(&mut Context::from_waker(&waker)));
     drop(waker);
+    if poll.is_pending() {
+        // For dumps: a task that reports no wait is still known to be
+        // wakeable, or not.
+        info.note_waker(Arc::strong_count(&tracker) > 1 || tracker.woken.load(Ordering::Relaxed));
+    }
     if poll.is_pending()
         && Arc::strong_count(&tracker) == 1
         && !tracker.woken.load(Ordering::Relaxed)

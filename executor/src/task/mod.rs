@@ -9,7 +9,6 @@
 //! reaches the record through it, for shutdown, `abort` and task dumps (see
 //! [`raw`] for why this is sound).
 
-mod dump;
 mod future;
 mod info;
 mod join;
@@ -25,12 +24,21 @@ use async_task::ScheduleInfo;
 use baton_protocol::Error;
 use baton_protocol::task::{BoxErased, SpawnOptions};
 
-pub use dump::{Dump, TaskDump, TaskState};
 pub(crate) use future::{Erased, report};
 pub(crate) use info::{Kind, TaskInfo};
 pub use join::JoinHandle;
 pub use lost::LostWaker;
 pub(crate) use registry::Tasks;
+
+/// What an executor asks of its tasks around each poll besides running
+/// them, fixed when it is built.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Instrument {
+    /// The lost-waker check ([`lost`]).
+    pub(crate) check_lost: bool,
+    /// Poll times and state durations for dumps: two clock reads per poll.
+    pub(crate) poll_timing: bool,
+}
 
 /// A runnable task of this crate: an async-task runnable carrying its record.
 pub(crate) type Runnable = async_task::Runnable<TaskInfo>;
@@ -62,6 +70,13 @@ impl Core {
         Core(Arc::new(Arc::clone(scheduler) as Arc<dyn Scheduler>))
     }
 
+    /// A number that identifies this executor among the live ones: the
+    /// address its tasks share.
+    #[inline]
+    pub(crate) fn key(&self) -> usize {
+        Arc::as_ptr(&self.0).addr()
+    }
+
     /// Whether this is the core of `scheduler`.
     #[inline]
     pub(crate) fn is<S>(&self, scheduler: &Arc<S>) -> bool {
@@ -88,7 +103,7 @@ pub(crate) fn spawn<F, S>(
     core: Core,
     future: F,
     options: SpawnOptions,
-    check_lost: bool,
+    instrument: Instrument,
     schedule: S,
 ) -> Result<(Runnable, JoinHandle<F::Output>), Error>
 where
@@ -96,7 +111,7 @@ where
     F::Output: Send + 'static,
     S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
 {
-    let flags = (Kind::Future, check_lost, false);
+    let flags = (Kind::Future, instrument, false);
     spawn_with(core, options, flags, |builder| {
         raw::spawn(builder, future, schedule)
     })
@@ -108,7 +123,7 @@ pub(crate) fn spawn_local<F, S>(
     core: Core,
     future: F,
     options: SpawnOptions,
-    check_lost: bool,
+    instrument: Instrument,
     schedule: S,
 ) -> Result<(Runnable, JoinHandle<F::Output>), Error>
 where
@@ -116,7 +131,7 @@ where
     F::Output: 'static,
     S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
 {
-    let flags = (Kind::Future, check_lost, true);
+    let flags = (Kind::Future, instrument, true);
     spawn_with(core, options, flags, |builder| {
         raw::spawn_local(builder, future, schedule)
     })
@@ -128,13 +143,13 @@ pub(crate) fn spawn_erased<S>(
     core: Core,
     future: BoxErased,
     options: SpawnOptions,
-    check_lost: bool,
+    instrument: Instrument,
     schedule: S,
 ) -> Result<(Runnable, JoinHandle<BoxErased>), Error>
 where
     S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
 {
-    spawn(core, Erased::new(future), options, check_lost, schedule)
+    spawn(core, Erased::new(future), options, instrument, schedule)
 }
 
 /// Creates a task that runs `f` once, on whatever thread polls it: the
@@ -150,18 +165,25 @@ where
     R: Send + 'static,
     S: Fn(Runnable, ScheduleInfo) + Send + Sync + 'static,
 {
-    let flags = (Kind::Blocking, false, false);
+    // A blocking job's two clock reads are nothing next to its thread hop,
+    // and "running for 3 min" is what a dump of a stuck job needs.
+    let instrument = Instrument {
+        check_lost: false,
+        poll_timing: true,
+    };
+    let flags = (Kind::Blocking, instrument, false);
     spawn_with(core, options, flags, |builder| {
         raw::spawn(builder, future::RunOnce::new(f), schedule)
     })
 }
 
-/// Creates and registers a task; `(kind, check_lost, local)` go into its
-/// record.
+/// Creates and registers a task; `(kind, instrument, local)` go into its
+/// record, with the task being polled on this thread as its parent if it
+/// belongs to the same executor.
 fn spawn_with<T>(
     core: Core,
     options: SpawnOptions,
-    (kind, check_lost, local): (Kind, bool, bool),
+    (kind, instrument, local): (Kind, Instrument, bool),
     build: impl FnOnce(
         async_task::Builder<TaskInfo>,
     ) -> (Runnable, async_task::Task<future::Output<T>, TaskInfo>),
@@ -172,7 +194,8 @@ fn spawn_with<T>(
     }
     let id = tasks.next_id();
     tasks.task_created(id);
-    let info = TaskInfo::new(id, options, core, kind, check_lost, local);
+    let parent = crate::context::current_task(core.key());
+    let info = TaskInfo::new(id, options, core, kind, instrument, local).with_parent(parent);
     let (runnable, task) = build(async_task::Builder::new().metadata(info));
     let handle = JoinHandle::new(task);
     if let Err(e) = runnable.metadata().core.tasks().register(&runnable) {

@@ -215,7 +215,7 @@ mod tests {
 
     use baton_protocol::task::SpawnOptions;
 
-    use super::super::{Core, Kind, Scheduler, Tasks};
+    use super::super::{Core, Instrument, Kind, Scheduler, Tasks};
     use super::*;
 
     struct Registry(Tasks);
@@ -238,7 +238,10 @@ mod tests {
             SpawnOptions::here(),
             Core::new(core),
             Kind::Future,
-            false,
+            Instrument {
+                check_lost: false,
+                poll_timing: false,
+            },
             false,
         ))
     }

@@ -19,12 +19,13 @@ use std::task::Waker;
 use std::time::Instant;
 
 use baton_protocol::Error;
+use baton_protocol::dump::Dump;
 use baton_protocol::task::TaskId;
 use slab::Slab;
 
 use super::info::NO_SLOT;
 use super::raw::TaskRef;
-use super::{Dump, Kind, Runnable, TaskDump, TaskInfo};
+use super::{Runnable, TaskInfo};
 use crate::sync::{AtomicBool, Condvar, Mutex, MutexGuard, fence};
 
 /// One shard, alone on its cache lines so that two shards' locks never
@@ -257,21 +258,21 @@ impl Tasks {
     }
 
     /// Appends a snapshot of every registered task to `dump`.
+    ///
+    /// One shard lock at a time, held while its tasks are copied: spawns
+    /// and exits on that shard wait that long, polls never (a task's record
+    /// is read, not locked, but for its wait report's own lock, which a
+    /// poller holds only to store a report). Safe from inside a task of
+    /// this registry: nothing here is held by a poll.
     pub(crate) fn dump_into(&self, dump: &mut Dump) {
+        let now = Instant::now();
         for shard in self.shards.iter() {
             let entries = lock(&shard.entries);
-            dump.tasks.extend(entries.iter().map(|(_, entry)| {
-                let info = entry.info();
-                TaskDump {
-                    id: info.id,
-                    name: info.name().cloned(),
-                    location: info.location,
-                    state: info.state(),
-                    waits_for: info.wait(),
-                    blocking: info.kind() == Kind::Blocking,
-                    taken_at: dump.taken_at,
-                }
-            }));
+            dump.tasks.extend(
+                entries
+                    .iter()
+                    .map(|(_, entry)| entry.info().snapshot(dump.taken_at, now)),
+            );
         }
     }
 }

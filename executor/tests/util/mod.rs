@@ -28,6 +28,7 @@ pub(crate) enum Flavor {
 pub(crate) struct Options {
     pub(crate) workers: Option<usize>,
     pub(crate) lost_waker_check: Option<bool>,
+    pub(crate) poll_timing: Option<bool>,
     pub(crate) event_interval: Option<u32>,
     pub(crate) shuffle: Option<u64>,
 }
@@ -62,6 +63,9 @@ impl Case {
                 if let Some(on) = options.lost_waker_check {
                     b = b.lost_waker_check(on);
                 }
+                if let Some(on) = options.poll_timing {
+                    b = b.poll_timing(on);
+                }
                 if let Some(m) = options.event_interval {
                     b = b.event_interval(m);
                 }
@@ -76,6 +80,9 @@ impl Case {
                     .workers(options.workers.unwrap_or(2));
                 if let Some(on) = options.lost_waker_check {
                     b = b.lost_waker_check(on);
+                }
+                if let Some(on) = options.poll_timing {
+                    b = b.poll_timing(on);
                 }
                 if let Some(m) = options.event_interval {
                     b = b.event_interval(m);

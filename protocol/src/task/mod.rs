@@ -28,6 +28,7 @@ pub use erased::{BoxErased, ErasedFuture};
 pub use group::{GroupHandle, TaskGroup};
 pub use join::{JoinHandle, RawJoin};
 
+use crate::dump::Dump;
 use crate::{Error, Handle};
 
 /// Identifies a task within its executor. Ids are never zero and never
@@ -152,6 +153,75 @@ pub trait Spawn: Send + Sync {
     fn blocking_pool(&self) -> Option<&dyn blocking::BlockingPool> {
         None
     }
+
+    /// A snapshot of every live task: what [`Handle::dump`] returns.
+    ///
+    /// Provided: an executor that keeps no task records leaves it, and
+    /// answers [`Error::Unsupported`].
+    ///
+    /// # Implementation notes
+    ///
+    /// Callable from any thread, including from inside one of the
+    /// executor's own tasks (which then appears as running), while other
+    /// threads run tasks, and during and after shutdown (the dump then
+    /// says so, and lists the tasks not yet dropped). It must not stop the
+    /// executor longer than one pass over its task list, and must neither
+    /// block on a running poll nor panic.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] when the executor cannot list its tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use baton_protocol::dump::Dump;
+    /// use baton_protocol::task::{BoxErased, RawJoin, SpawnOptions};
+    /// use baton_protocol::{Error, Spawn};
+    ///
+    /// /// An executor that keeps no task records: dumps are refused.
+    /// struct Plain;
+    ///
+    /// impl Spawn for Plain {
+    ///     fn spawn_erased(&self, _: BoxErased, _: SpawnOptions)
+    ///         -> Result<Box<dyn RawJoin<BoxErased>>, Error> {
+    ///         Err(Error::Shutdown)
+    ///     }
+    ///     fn alive_tasks(&self) -> usize {
+    ///         0
+    ///     }
+    /// }
+    ///
+    /// assert!(matches!(Plain.dump(), Err(Error::Unsupported(_))));
+    /// # let _ = Dump::new(Instant::now());
+    /// ```
+    fn dump(&self) -> Result<Dump, Error> {
+        Err(Error::Unsupported(
+            "this executor keeps no task records to dump",
+        ))
+    }
+}
+
+/// A snapshot of every live task of the runtime entered on this thread,
+/// with what each one waits on; see [`Handle::dump`]. Callable from any of
+/// its tasks, and from a thread that entered it.
+///
+/// # Errors
+///
+/// [`Error::NoRuntime`] outside a runtime; [`Error::Unsupported`] when its
+/// executor cannot list its tasks.
+///
+/// # Examples
+///
+/// ```
+/// # async fn demo() -> Result<(), baton_protocol::Error> {
+/// let dump = baton_protocol::task::dump()?;
+/// eprint!("{dump}");
+/// # Ok(()) }
+/// ```
+pub fn dump() -> Result<Dump, Error> {
+    Handle::current()?.dump()
 }
 
 /// Spawns `future` on the runtime entered on this thread.
