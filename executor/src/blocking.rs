@@ -115,6 +115,11 @@ impl Pool {
         lock(&self.shared.state).threads
     }
 
+    /// Jobs waiting for a thread now.
+    pub(crate) fn queue_depth(&self) -> usize {
+        lock(&self.shared.state).queue.len()
+    }
+
     /// Cancels queued jobs and lets the threads exit after their current
     /// job. With a deadline, waits until every thread has exited or the
     /// deadline passes and returns whether they all exited; without one,

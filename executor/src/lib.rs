@@ -94,11 +94,14 @@ mod rng;
 mod runtime;
 mod sync;
 mod task;
+mod trace;
 
 #[cfg(all(test, loom))]
 mod loom;
 
 pub use crate::local::{LocalBuilder, LocalExecutor, spawn_local};
-pub use crate::metrics::Metrics;
+#[cfg(feature = "metrics")]
+pub use crate::metrics::MetricsPublisher;
+pub use crate::metrics::{Bucket, Histogram, Metrics, MetricsReader, WorkerMetrics};
 pub use crate::runtime::{Builder, Runtime};
 pub use crate::task::{Dump, JoinHandle, LostWaker, TaskDump, TaskState};

@@ -12,7 +12,7 @@
 //! on anything reportable, like most short-lived ones, never allocates it).
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use baton_protocol::task::{SpawnOptions, TaskId};
@@ -55,12 +55,21 @@ pub(crate) struct TaskInfo {
     traits: u8,
 }
 
-/// What a task has only if it is named or has waited on something.
+/// What a task has only if it is named or has waited on something (or is
+/// timed, or traced).
 #[derive(Default)]
 struct Cold {
     name: Option<Arc<str>>,
     /// What the task waits on, as its last pending poll reported.
     wait: Mutex<Option<WaitFor>>,
+    /// When the task was last woken or spawned ([`metrics::now_nanos`]),
+    /// for the scheduled-to-run histogram; written only for `TIMED` tasks.
+    ///
+    /// [`metrics::now_nanos`]: crate::metrics::now_nanos
+    scheduled_at: AtomicU64,
+    /// The task's span, if a subscriber wanted one when it was spawned.
+    #[cfg(feature = "tracing")]
+    span: Option<tracing::Span>,
 }
 
 pub(crate) const NO_SLOT: u32 = u32::MAX;
@@ -82,6 +91,8 @@ const CHECK_LOST: u8 = 2;
 /// Its future is not `Send`: polled and dropped only on its executor's
 /// thread.
 const LOCAL: u8 = 4;
+/// Its executor keeps the scheduled-to-run histogram: wakes are stamped.
+const TIMED: u8 = 8;
 
 impl TaskInfo {
     pub(crate) fn new(
@@ -92,18 +103,34 @@ impl TaskInfo {
         check_lost: bool,
         local: bool,
     ) -> TaskInfo {
-        let cold = match options.name {
-            Some(name) => OnceLock::from(Box::new(Cold {
-                name: Some(name),
+        let timed = core.histograms();
+        #[cfg(feature = "tracing")]
+        let span = crate::trace::task_span(id, options.name.as_deref(), options.location, kind);
+        #[cfg(feature = "tracing")]
+        let traced = span.is_some();
+        #[cfg(not(feature = "tracing"))]
+        let traced = false;
+        let cold = if options.name.is_some() || timed || traced {
+            OnceLock::from(Box::new(Cold {
+                name: options.name,
                 wait: Mutex::new(None),
-            })),
-            None => OnceLock::new(),
+                scheduled_at: AtomicU64::new(if timed {
+                    crate::metrics::now_nanos()
+                } else {
+                    0
+                }),
+                #[cfg(feature = "tracing")]
+                span,
+            }))
+        } else {
+            OnceLock::new()
         };
         let flag = |on: bool, flag: u8| if on { flag } else { 0 };
         let traits = flag(kind == Kind::Blocking, BLOCKING)
             | flag(check_lost, CHECK_LOST)
-            | flag(local, LOCAL);
-        TaskInfo {
+            | flag(local, LOCAL)
+            | flag(timed, TIMED);
+        let info = TaskInfo {
             id,
             location: options.location,
             core,
@@ -113,7 +140,9 @@ impl TaskInfo {
             cancelled: AtomicBool::new(false),
             polled: AtomicU8::new(0),
             traits,
-        }
+        };
+        crate::trace::spawned(&info);
+        info
     }
 
     /// The task's name, if it was spawned with one.
@@ -149,6 +178,32 @@ impl TaskInfo {
     #[inline]
     pub(crate) fn set_scheduled(&self) {
         self.state.store(STATE_SCHEDULED, Ordering::Relaxed);
+        if self.traits & TIMED != 0
+            && let Some(cold) = self.cold.get()
+        {
+            // Read by the worker that pops the task: the queue's hand-off
+            // orders this store before that load.
+            cold.scheduled_at
+                .store(crate::metrics::now_nanos(), Ordering::Relaxed);
+        }
+        crate::trace::woken(self);
+    }
+
+    /// When the task was last woken or spawned, if its executor keeps the
+    /// scheduled-to-run histogram.
+    #[inline]
+    pub(crate) fn scheduled_at(&self) -> Option<u64> {
+        if self.traits & TIMED == 0 {
+            return None;
+        }
+        let at = self.cold.get()?.scheduled_at.load(Ordering::Relaxed);
+        (at != 0).then_some(at)
+    }
+
+    /// The task's span, if a subscriber wanted one when it was spawned.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn span(&self) -> Option<&tracing::Span> {
+        self.cold.get()?.span.as_ref()
     }
 
     /// Marks the task being polled.

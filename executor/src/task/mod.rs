@@ -49,6 +49,12 @@ pub(crate) trait Scheduler: Send + Sync + 'static {
     fn is_owner_thread(&self) -> bool {
         false
     }
+
+    /// Whether the executor keeps the scheduled-to-run histogram, so its
+    /// tasks stamp their wakes; executors without it keep the default.
+    fn histograms(&self) -> bool {
+        false
+    }
 }
 
 /// An executor as its tasks reach it: a thin pointer to its scheduler, 8
