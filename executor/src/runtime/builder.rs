@@ -201,7 +201,11 @@ impl Builder {
     ///     .metrics_histograms(true)
     ///     .build()?;
     /// rt.block_on(rt.spawn(async {})?)??;
-    /// assert!(rt.metrics().poll_duration.count() >= 1);
+    /// // Recorded when the poll returns, which may be just after the
+    /// // task's output reached `block_on`.
+    /// while rt.metrics().poll_duration.count() == 0 {
+    ///     std::thread::yield_now();
+    /// }
     /// # Ok(())
     /// # }
     /// ```
@@ -228,6 +232,10 @@ impl Builder {
     ///     .build()?;
     /// let blocking = rt.spawn(async { std::thread::sleep(Duration::from_millis(20)) })?;
     /// rt.block_on(blocking)??;
+    /// // Counted when the poll returns: maybe just after `block_on` did.
+    /// while rt.metrics().slow_polls == 0 {
+    ///     std::thread::yield_now();
+    /// }
     /// assert_eq!(rt.metrics().slow_polls, 1);
     /// # Ok(())
     /// # }
