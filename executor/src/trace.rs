@@ -25,6 +25,7 @@ mod imp {
     use std::time::Duration;
 
     use baton_protocol::task::TaskId;
+    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
     use tracing::{Level, Span};
 
     use crate::task::{Kind, Runnable, TaskInfo};
@@ -32,14 +33,47 @@ mod imp {
     const TASK: &str = "baton_executor::task";
     const WORKER: &str = "baton_executor::worker";
 
-    /// The span of a new task; `None` when no subscriber wants it, so that
-    /// the task stores nothing.
-    pub(crate) fn task_span(
+    /// Whether any subscriber may want TRACE output: a load and a compare
+    /// (the check tracing's macros start with), made once per hook so that
+    /// the rest of each hook stays out of line, off the hot path.
+    #[inline(always)]
+    fn on() -> bool {
+        STATIC_MAX_LEVEL >= Level::TRACE && LevelFilter::current() >= Level::TRACE
+    }
+
+    /// A new task: the `spawn` event, and the task's span, `None` when no
+    /// subscriber wants it (the task then stores nothing).
+    #[inline]
+    pub(crate) fn spawned(
         id: TaskId,
         name: Option<&str>,
         location: &'static Location<'static>,
         kind: Kind,
     ) -> Option<Span> {
+        if on() {
+            spawn_traced(id, name, location, kind)
+        } else {
+            None
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn spawn_traced(
+        id: TaskId,
+        name: Option<&str>,
+        location: &'static Location<'static>,
+        kind: Kind,
+    ) -> Option<Span> {
+        // In the spawner's span, where the task span has no parent.
+        tracing::event!(
+            target: TASK,
+            Level::TRACE,
+            task.id = id.get(),
+            task.name = name,
+            task.location = %location,
+            "spawn"
+        );
         let span = tracing::trace_span!(
             target: TASK,
             parent: None,
@@ -52,45 +86,43 @@ mod imp {
         (!span.is_disabled()).then_some(span)
     }
 
-    /// A task was created.
-    #[inline]
-    pub(crate) fn spawned(info: &TaskInfo) {
-        tracing::event!(
-            target: TASK,
-            Level::TRACE,
-            task.id = info.id.get(),
-            task.name = info.name().map(|n| &**n),
-            task.location = %info.location,
-            "spawn"
-        );
-    }
-
     /// A task was woken (queued to run).
     #[inline]
     pub(crate) fn woken(info: &TaskInfo) {
-        if tracing::enabled!(target: TASK, Level::TRACE) {
-            let parent = info.span().and_then(Span::id);
-            tracing::event!(
-                target: TASK,
-                parent: parent,
-                Level::TRACE,
-                task.id = info.id.get(),
-                "wake"
-            );
+        if on() {
+            wake_event(info);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wake_event(info: &TaskInfo) {
+        let parent = info.span().and_then(Span::id);
+        tracing::event!(
+            target: TASK,
+            parent: parent,
+            Level::TRACE,
+            task.id = info.id.get(),
+            "wake"
+        );
     }
 
     /// Polls `task` inside its span, between `poll` and `poll done`
     /// events.
     #[inline]
     pub(crate) fn run(task: Runnable) {
+        if on() {
+            run_traced(task);
+        } else {
+            task.run();
+        }
+    }
+
+    #[inline(never)]
+    fn run_traced(task: Runnable) {
         let info = task.metadata();
         // Cloned: the poll may free the task, and its span with it.
         let span = info.span().cloned();
-        if span.is_none() && !tracing::enabled!(target: TASK, Level::TRACE) {
-            task.run();
-            return;
-        }
         let id = info.id.get();
         let _entered = span.as_ref().map(Span::enter);
         tracing::event!(target: TASK, Level::TRACE, task.id = id, "poll");
@@ -139,9 +171,6 @@ mod imp {
     use baton_protocol::task::TaskId;
 
     use crate::task::{Runnable, TaskInfo};
-
-    #[inline(always)]
-    pub(crate) fn spawned(_: &TaskInfo) {}
 
     #[inline(always)]
     pub(crate) fn woken(_: &TaskInfo) {}

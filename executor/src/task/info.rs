@@ -72,6 +72,30 @@ struct Cold {
     span: Option<tracing::Span>,
 }
 
+impl Cold {
+    /// The cold record of a task spawned with a name, a wake stamp or a
+    /// span: out of line, so that spawning a task that has none stays
+    /// short.
+    #[inline(never)]
+    fn record(
+        name: Option<Arc<str>>,
+        timed: bool,
+        #[cfg(feature = "tracing")] span: Option<tracing::Span>,
+    ) -> OnceLock<Box<Cold>> {
+        OnceLock::from(Box::new(Cold {
+            name,
+            wait: Mutex::new(None),
+            scheduled_at: AtomicU64::new(if timed {
+                crate::metrics::now_nanos()
+            } else {
+                0
+            }),
+            #[cfg(feature = "tracing")]
+            span,
+        }))
+    }
+}
+
 pub(crate) const NO_SLOT: u32 = u32::MAX;
 
 const STATE_SCHEDULED: u8 = 0;
@@ -105,23 +129,18 @@ impl TaskInfo {
     ) -> TaskInfo {
         let timed = core.histograms();
         #[cfg(feature = "tracing")]
-        let span = crate::trace::task_span(id, options.name.as_deref(), options.location, kind);
+        let span = crate::trace::spawned(id, options.name.as_deref(), options.location, kind);
         #[cfg(feature = "tracing")]
         let traced = span.is_some();
         #[cfg(not(feature = "tracing"))]
         let traced = false;
         let cold = if options.name.is_some() || timed || traced {
-            OnceLock::from(Box::new(Cold {
-                name: options.name,
-                wait: Mutex::new(None),
-                scheduled_at: AtomicU64::new(if timed {
-                    crate::metrics::now_nanos()
-                } else {
-                    0
-                }),
+            Cold::record(
+                options.name,
+                timed,
                 #[cfg(feature = "tracing")]
                 span,
-            }))
+            )
         } else {
             OnceLock::new()
         };
@@ -130,7 +149,7 @@ impl TaskInfo {
             | flag(check_lost, CHECK_LOST)
             | flag(local, LOCAL)
             | flag(timed, TIMED);
-        let info = TaskInfo {
+        TaskInfo {
             id,
             location: options.location,
             core,
@@ -140,9 +159,7 @@ impl TaskInfo {
             cancelled: AtomicBool::new(false),
             polled: AtomicU8::new(0),
             traits,
-        };
-        crate::trace::spawned(&info);
-        info
+        }
     }
 
     /// The task's name, if it was spawned with one.
