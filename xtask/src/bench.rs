@@ -54,6 +54,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     } else {
         None
     };
+    let command = format!("cargo xtask bench {}", args.join(" "));
     let args: Vec<String> = args
         .iter()
         .filter(|a| *a != "--observed")
@@ -78,7 +79,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         .arg("--root")
         .arg(cargo::root())
         .arg("--command")
-        .arg(format!("cargo xtask bench {}", args.join(" ")).trim_end())
+        .arg(command.trim_end())
         .args(args);
     if let Some(resp) = resp {
         cmd.arg("--resp-bin").arg(resp);

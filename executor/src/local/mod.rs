@@ -244,6 +244,19 @@ impl LocalExecutor {
 
     /// A reader of the executor's [`Metrics`] for any thread; see
     /// [`Runtime::metrics_reader`](crate::Runtime::metrics_reader).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), baton_protocol::Error> {
+    /// let ex = baton_executor::LocalExecutor::new(baton_reactor_epoll::EpollReactor::new()?);
+    /// ex.block_on(ex.spawn(async {})?)??;
+    /// let reader = ex.metrics_reader();
+    /// let polls = std::thread::spawn(move || reader.metrics().polls).join().unwrap();
+    /// assert_eq!(polls, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn metrics_reader(&self) -> MetricsReader {
         MetricsReader::new(Arc::clone(self.shared()) as _)
     }

@@ -152,6 +152,24 @@ impl Histogram {
 
     /// What was recorded after `earlier`, a snapshot of the same histogram
     /// taken before this one (counts that went backwards give zero).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), baton_protocol::Error> {
+    /// let ex = baton_executor::LocalExecutor::builder()
+    ///     .reactor(baton_reactor_epoll::EpollReactor::new()?)
+    ///     .metrics_histograms(true)
+    ///     .build()?;
+    /// ex.block_on(ex.spawn(async {})?)??;
+    /// let before = ex.metrics().poll_duration;
+    /// ex.block_on(ex.spawn(async {})?)??;
+    /// let window = ex.metrics().poll_duration.since(&before);
+    /// assert_eq!(window.count(), 1);
+    /// assert!(window.sum() <= ex.metrics().poll_duration.sum());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn since(&self, earlier: &Histogram) -> Histogram {
         let mut delta = Histogram::default();
         for (k, count) in delta.counts.iter_mut().enumerate() {

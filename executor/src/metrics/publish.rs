@@ -149,6 +149,27 @@ impl MetricsPublisher {
     }
 
     /// Reads the executor's metrics now and hands them to the facade.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), baton_protocol::Error> {
+    /// use baton_executor::{LocalExecutor, MetricsPublisher};
+    /// use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    ///
+    /// let ex = LocalExecutor::new(baton_reactor_epoll::EpollReactor::new()?);
+    /// ex.block_on(ex.spawn(async {})?)??;
+    /// let recorder = DebuggingRecorder::new();
+    /// let snapshotter = recorder.snapshotter();
+    /// let mut publisher = MetricsPublisher::new(ex.metrics_reader());
+    /// metrics::with_local_recorder(&recorder, || publisher.publish());
+    /// let polls = snapshotter.snapshot().into_vec().into_iter().find_map(|(key, _, _, value)| {
+    ///     (key.key().name() == "baton_executor_polls_total").then_some(value)
+    /// });
+    /// assert_eq!(polls, Some(DebugValue::Counter(1)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn publish(&mut self) {
         let now = self.reader.metrics();
         let labels = || self.labels.iter();

@@ -207,6 +207,20 @@ impl Runtime {
 
     /// A reader of the runtime's [`Metrics`] for any thread or task, which
     /// needs no reference to the runtime; what an exporter holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), baton_protocol::Error> {
+    /// let rt = baton_executor::Runtime::builder()
+    ///     .reactor(baton_reactor_epoll::EpollReactor::new()?)
+    ///     .build()?;
+    /// let reader = rt.metrics_reader();
+    /// let alive = rt.block_on(async move { reader.metrics().alive_tasks })?;
+    /// assert_eq!(alive, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn metrics_reader(&self) -> MetricsReader {
         MetricsReader::new(Arc::clone(&self.shared) as _)
     }
