@@ -44,7 +44,9 @@ impl Row {
     fn observed_cost(&self, kind: Kind) -> Option<(f64, &'static str)> {
         let on = self.observed.get(&kind)?;
         let off = self.stats.get(&kind)?;
-        let verdict = if on.min > off.max {
+        let verdict = if on.samples.len() < 3 || off.samples.len() < 3 {
+            "too few samples to tell"
+        } else if on.min > off.max {
             "separate: on slower"
         } else if on.max < off.min {
             "separate: on faster"

@@ -158,7 +158,8 @@ pub struct Metrics {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WorkerMetrics {
-    /// The worker's index (its thread is `{thread_name}-{index}`).
+    /// The worker's index (a [`Runtime`](crate::Runtime)'s worker thread is
+    /// named `{thread_name}-{index}`).
     pub index: usize,
     /// Task polls by this worker.
     pub polls: u64,
