@@ -237,6 +237,8 @@ fn run_thread(
     call_hook(config.on_start.as_deref());
     let seed = shared.config.shuffle.unwrap_or(0x5eed) ^ (index as u64).wrapping_mul(0x9e37_79b9);
     let shared_interval = shared.config.global_queue_interval;
+    // Active from here until the loop ends (for the busy ratio); the guard
+    // borrows its own reference, since the worker takes `shared`.
     let counters = Arc::clone(&shared);
     let active = counters.counters[index].active();
     let mut worker = Worker {
