@@ -12,12 +12,17 @@
 //! RSS figures of its own), so one binary has several modes:
 //!
 //! - `suite [--quick] [--filter w1,w2] [--runtimes r1,r2] [--repeats N]
-//!   [--plot] [--root DIR] [--resp-bin PATH] [--command TEXT]`: the whole
-//!   run; writes `target/bench/latest.json`, `latest.md` (and `latest.svg`
-//!   with `--plot`) and, on a full run, the generated part of
-//!   `BENCHMARKS.md`;
+//!   [--plot] [--root DIR] [--resp-bin PATH] [--command TEXT]
+//!   [--observed-bin PATH]`: the whole run; writes
+//!   `target/bench/latest.json`, `latest.md` (and `latest.svg` with
+//!   `--plot`) and, on a full run, the generated part of `BENCHMARKS.md`;
+//!   with `--observed-bin` (this binary built with the `observed` feature:
+//!   baton's executor with its `tracing` and `metrics` features, nothing
+//!   installed), the scheduler workloads also run on that build, for a
+//!   features-on ÷ off table;
 //! - `run <runtime> <workload> <size>`: one measurement; prints one JSON
-//!   line, `{"metrics": {..}}` or `{"skipped": "why"}`;
+//!   line, `{"metrics": {..}}` or `{"skipped": "why"}`, with `"observed"`
+//!   saying which build ran it;
 //! - `serve <runtime>`: an echo server; prints `listening <addr>` and
 //!   serves until its standard input closes;
 //! - `serve-http <runtime>`: the `http` workload's hyper server; prints
@@ -52,6 +57,7 @@ const USAGE: &str = "\
 usage:
   baton-bench suite [--quick] [--filter w1,w2] [--runtimes r1,r2] [--repeats N]
                     [--plot] [--root DIR] [--resp-bin PATH] [--command TEXT]
+                    [--observed-bin PATH]
   baton-bench run <runtime> <workload> <size>
   baton-bench serve <runtime>
   baton-bench serve-http <runtime>
@@ -120,6 +126,9 @@ fn cli() -> Result<(), String> {
                     Long("command") => {
                         options.command = parser.value().map_err(err)?.string().map_err(err)?;
                     }
+                    Long("observed-bin") => {
+                        options.observed_bin = Some(parser.value().map_err(err)?.into())
+                    }
                     _ => return Err(format!("{}\n{USAGE}", arg.unexpected())),
                 }
             }
@@ -135,9 +144,16 @@ fn cli() -> Result<(), String> {
             }
             let [kind, workload, size] = <[String; 3]>::try_from(args)
                 .map_err(|_| format!("run takes <runtime> <workload> <size>\n{USAGE}"))?;
+            // Which build this is, so that the suite can check it ran the
+            // binary it meant to.
+            let observed = cfg!(feature = "observed");
             let line = match workload::run(runtime(&kind)?, &workload, &size)? {
-                Outcome::Done(metrics) => serde_json::json!({ "metrics": metrics }),
-                Outcome::Skipped(reason) => serde_json::json!({ "skipped": reason }),
+                Outcome::Done(metrics) => {
+                    serde_json::json!({ "metrics": metrics, "observed": observed })
+                }
+                Outcome::Skipped(reason) => {
+                    serde_json::json!({ "skipped": reason, "observed": observed })
+                }
             };
             println!("{line}");
             let _ = std::io::stdout().flush();

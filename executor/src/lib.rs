@@ -31,6 +31,30 @@
 //! - a **lost-waker check** (debug builds, or by builder option) reporting a
 //!   task that returned `Pending` without keeping its waker ([`LostWaker`]).
 //!
+//! # Tracing and metrics
+//!
+//! [`Metrics`] is always there: counts, a park-duration histogram and a
+//! busy ratio per worker, the blocking pool's queue depth; with
+//! [`Builder::metrics_histograms`], histograms of poll duration and of
+//! scheduled-to-run delay; with [`Builder::slow_poll_threshold`], a count
+//! of slow polls. Read it from the executor or, from any thread, through a
+//! [`MetricsReader`]. Two optional features build on it, each compiled out
+//! entirely when off:
+//!
+//! - `tracing`: a span per task (id, name, spawn location) and TRACE events
+//!   for spawns, polls, wakes, parks and unparks; a WARN event for each
+//!   slow poll, naming the task and where it was spawned. Targets
+//!   `baton_executor::task` and `baton_executor::worker`. With no
+//!   subscriber interested, a task keeps no span and each hook costs a
+//!   load and a compare;
+//! - `metrics`: `MetricsPublisher` hands snapshots to the `metrics` facade
+//!   crate (counters, gauges, histograms in seconds), so that whatever
+//!   recorder the application installed (Prometheus, StatsD, ...) exports
+//!   them; on demand, or from a task that publishes periodically.
+//!
+//! The cost of both features compiled in with nothing installed is
+//! measured in `BENCHMARKS.md` (`cargo xtask bench --observed`).
+//!
 //! See also `baton-conformance`, which runs the protocol's contract against
 //! every reactor × executor pair.
 //!
@@ -94,12 +118,15 @@ mod rng;
 mod runtime;
 mod sync;
 mod task;
+mod trace;
 
 #[cfg(all(test, loom))]
 mod loom;
 
 pub use crate::local::{LocalBuilder, LocalExecutor, spawn_local};
-pub use crate::metrics::Metrics;
+#[cfg(feature = "metrics")]
+pub use crate::metrics::MetricsPublisher;
+pub use crate::metrics::{Bucket, Histogram, Metrics, MetricsReader, WorkerMetrics};
 pub use crate::runtime::{Builder, Runtime};
 pub use crate::task::{JoinHandle, LostWaker};
 // The dump model is the protocol's, shared by every backend.

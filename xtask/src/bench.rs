@@ -1,5 +1,6 @@
 //! `cargo xtask bench [flags]`: builds the benchmark binaries in release
-//! mode (`baton-bench`, and the `resp` example server once it exists),
+//! mode (`baton-bench`, with `--observed` or on a full run also its
+//! `observed` variant, and the `resp` example server once it exists),
 //! installs `redis-server` and `redis-benchmark` if they are missing, and
 //! runs `baton-bench suite`, which writes `target/bench/latest.json`, the
 //! markdown table and, on a full run, `BENCHMARKS.md`.
@@ -11,7 +12,7 @@ use crate::{cargo, tools};
 
 const USAGE: &str = "\
 usage: cargo xtask bench [--quick] [--filter w1,w2] [--runtimes r1,r2]
-                         [--repeats N] [--plot]
+                         [--repeats N] [--plot] [--observed]
 
   --quick      every workload at a small size, one repeat (about a minute;
                CI runs it to prove the benchmarks work, it asserts nothing
@@ -26,6 +27,10 @@ usage: cargo xtask bench [--quick] [--filter w1,w2] [--runtimes r1,r2]
                host-smol-multi, host-smol-local, mio, redis-server)
   --repeats    repeats per figure (5; 1 with --quick)
   --plot       also write target/bench/latest.svg, a chart of the ratios
+  --observed   also build baton-bench with baton's executor's `tracing` and
+               `metrics` features (nothing installed), and run spawn_inside,
+               yield_many and ping_pong on baton's runtimes on both builds:
+               the features' idle cost, on ÷ off (on by default in a full run)
 
 A full run (no --quick, --filter or --runtimes) also rewrites the generated
 part of BENCHMARKS.md.
@@ -36,6 +41,28 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
     }
+    let full = !args
+        .iter()
+        .any(|a| ["--quick", "--filter", "--runtimes"].contains(&a.as_str()));
+    let observed = if full || args.iter().any(|a| a == "--observed") {
+        match observed_bench() {
+            Ok(path) => Some(path),
+            Err(e) => {
+                eprintln!("xtask bench: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+    let command = format!("cargo xtask bench {}", args.join(" "));
+    let args: Vec<String> = args
+        .iter()
+        .filter(|a| *a != "--observed")
+        .cloned()
+        .collect();
+    let args = &args[..];
+    // After the observed build, so that this path holds the plain binary.
     let bench = match cargo::build_release_bin("baton-bench", "baton-bench") {
         Ok(path) => path,
         Err(e) => {
@@ -53,10 +80,13 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         .arg("--root")
         .arg(cargo::root())
         .arg("--command")
-        .arg(format!("cargo xtask bench {}", args.join(" ")).trim_end())
+        .arg(command.trim_end())
         .args(args);
     if let Some(resp) = resp {
         cmd.arg("--resp-bin").arg(resp);
+    }
+    if let Some(observed) = observed {
+        cmd.arg("--observed-bin").arg(observed);
     }
     match cmd.status() {
         Ok(s) if s.success() => ExitCode::SUCCESS,
@@ -69,6 +99,16 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Builds baton-bench with its `observed` feature and copies the binary
+/// beside the plain one (`baton-bench-observed`), which the next build
+/// overwrites.
+fn observed_bench() -> Result<PathBuf, String> {
+    let built = cargo::build_release_bin_with("baton-bench", "baton-bench", &["observed"])?;
+    let copy = built.with_file_name("baton-bench-observed");
+    std::fs::copy(&built, &copy).map_err(|e| format!("{}: {e}", copy.display()))?;
+    Ok(copy)
 }
 
 /// Whether `--filter` (absent: everything) selects `workload`.

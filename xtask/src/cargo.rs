@@ -67,8 +67,22 @@ pub(crate) fn build_test_binary(package: &str, test: &str, poll2: bool) -> Resul
 
 /// Builds binary `bin` of `package` in release mode and returns its path.
 pub(crate) fn build_release_bin(package: &str, bin: &str) -> Result<PathBuf, String> {
+    build_release_bin_with(package, bin, &[])
+}
+
+/// [`build_release_bin`] with cargo features of `package` turned on. The
+/// binary's path is the same for every feature set: copy it before the
+/// next build.
+pub(crate) fn build_release_bin_with(
+    package: &str,
+    bin: &str,
+    features: &[&str],
+) -> Result<PathBuf, String> {
     let mut cmd = cargo();
     cmd.args(["build", "--release", "-p", package, "--bin", bin]);
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
     match build(cmd, |target| target["name"] == bin) {
         Ok(Some(path)) => Ok(path),
         Ok(None) => Err(format!("cargo built no executable {bin} for {package}")),

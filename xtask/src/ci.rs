@@ -44,6 +44,34 @@ const STEPS: &[Step] = &[
         env: &[],
     },
     Step {
+        name: "executor with its tracing and metrics features: lint",
+        command: &[
+            "cargo",
+            "clippy",
+            "-p",
+            "baton-executor",
+            "--all-targets",
+            "--features",
+            "tracing,metrics",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+    },
+    Step {
+        name: "executor with its tracing and metrics features: tests",
+        command: &[
+            "cargo",
+            "test",
+            "-p",
+            "baton-executor",
+            "--features",
+            "tracing,metrics",
+        ],
+        env: &[],
+    },
+    Step {
         name: "reactor-poll on poll(2)",
         command: &["cargo", "test", "-p", "baton-reactor-poll"],
         env: &[

@@ -43,7 +43,16 @@ pub(crate) struct Options {
     pub(crate) resp_bin: Option<PathBuf>,
     /// The command line to record.
     pub(crate) command: String,
+    /// baton-bench built with the `observed` feature (baton's executor with
+    /// its `tracing` and `metrics` features): when given, the workloads of
+    /// [`OBSERVED`] also run on it, on baton's runtimes, for the
+    /// features-on ÷ off table.
+    pub(crate) observed_bin: Option<PathBuf>,
 }
+
+/// The workloads measured with the observability features compiled in:
+/// the scheduler's hot paths, where a per-poll or per-spawn cost shows.
+pub(crate) const OBSERVED: &[&str] = &["spawn_inside", "yield_many", "ping_pong"];
 
 /// The samples of one (workload, size), per runtime.
 #[derive(Default)]
@@ -51,6 +60,8 @@ pub(crate) struct Cell {
     pub(crate) samples: BTreeMap<Kind, Vec<Metrics>>,
     pub(crate) skipped: BTreeMap<Kind, String>,
     pub(crate) failed: BTreeMap<Kind, String>,
+    /// Samples of the `observed` build, per baton runtime.
+    pub(crate) observed: BTreeMap<Kind, Vec<Metrics>>,
 }
 
 /// Runs the suite.
@@ -96,24 +107,55 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
     let resp = resp::Tools::find(options.resp_bin.as_deref());
     for rep in 0..repeats {
         for (i, &(w, size)) in plan.iter().enumerate() {
-            let mut kinds: Vec<Kind> = Kind::ALL
+            let kinds: Vec<Kind> = Kind::ALL
                 .into_iter()
                 .filter(|&k| w.runs_on(k))
                 .filter(|k| options.runtimes.is_empty() || options.runtimes.contains(k))
                 .collect();
-            // Interleave: each repeat starts the round at another runtime.
-            if !kinds.is_empty() {
-                let shift = rep % kinds.len();
-                kinds.rotate_left(shift);
+            // Each runtime on the plain build, and baton's on the observed
+            // build too when there is one for this workload.
+            let observed_bin = options
+                .observed_bin
+                .as_deref()
+                .filter(|_| OBSERVED.contains(&w.name) && w.driver == Driver::Child);
+            let mut runs: Vec<(Kind, Option<&Path>)> = kinds.iter().map(|&k| (k, None)).collect();
+            if let Some(bin) = observed_bin {
+                runs.extend(
+                    kinds
+                        .iter()
+                        .filter(|k| k.is_baton())
+                        .map(|&k| (k, Some(bin))),
+                );
             }
-            for kind in kinds {
+            // Interleave: each repeat starts the round at another runtime.
+            if !runs.is_empty() {
+                let shift = rep % runs.len();
+                runs.rotate_left(shift);
+            }
+            for (kind, observed) in runs {
                 let cell = cells.entry((i, size)).or_default();
                 if cell.skipped.contains_key(&kind) {
                     continue;
                 }
                 let deadline = Instant::now() + limit;
+                if let Some(bin) = observed {
+                    let tag = format!(
+                        "[{}/{repeats}] {} {size} {kind} (observed)",
+                        rep + 1,
+                        w.name
+                    );
+                    match run_child(bin, true, kind, w, size, deadline) {
+                        Ok(Answer::Done(metrics)) => {
+                            eprintln!("{tag}: {}", show(&metrics));
+                            cell.observed.entry(kind).or_default().push(metrics);
+                        }
+                        Ok(Answer::Skipped(reason)) => eprintln!("{tag}: skipped: {reason}"),
+                        Err(e) => eprintln!("{tag}: FAILED: {e}"),
+                    }
+                    continue;
+                }
                 let outcome = match w.driver {
-                    Driver::Child => run_child(&exe, kind, w, size, deadline),
+                    Driver::Child => run_child(&exe, false, kind, w, size, deadline),
                     Driver::IdleConns => run_idle_conns(&exe, kind, size, deadline),
                     Driver::Echo => run_echo(&exe, kind, size, options.quick, deadline),
                     Driver::Resp => resp.run(kind, size, options.quick, deadline),
@@ -192,8 +234,12 @@ fn answer(value: Value) -> Result<Answer, String> {
     }
 }
 
+/// One measurement in a child process of `exe`, which must say whether it
+/// is the `observed` build: a wrong binary fails rather than measuring the
+/// wrong thing.
 fn run_child(
     exe: &Path,
+    observed: bool,
     kind: Kind,
     w: &Workload,
     size: &str,
@@ -204,6 +250,13 @@ fn run_child(
     let mut child = Running::start(cmd, format!("{} {size} on {kind}", w.name))?;
     let value = child.json(deadline)?;
     child.finish();
+    if value.get("observed").and_then(Value::as_bool) != Some(observed) {
+        return Err(format!(
+            "{} is not the {} build: {value}",
+            exe.display(),
+            if observed { "observed" } else { "plain" }
+        ));
+    }
     answer(value)
 }
 

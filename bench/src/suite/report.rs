@@ -33,9 +33,29 @@ pub(crate) struct Row {
     pub(crate) stats: BTreeMap<Kind, Stat>,
     pub(crate) skipped: BTreeMap<Kind, String>,
     pub(crate) failed: BTreeMap<Kind, String>,
+    /// The same metric on the `observed` build (baton's executor with its
+    /// `tracing` and `metrics` features), per baton runtime.
+    pub(crate) observed: BTreeMap<Kind, Stat>,
 }
 
 impl Row {
+    /// The observed build against the plain one on `kind`: on ÷ off of
+    /// the medians, and how the two sets of samples lie.
+    fn observed_cost(&self, kind: Kind) -> Option<(f64, &'static str)> {
+        let on = self.observed.get(&kind)?;
+        let off = self.stats.get(&kind)?;
+        let verdict = if on.samples.len() < 3 || off.samples.len() < 3 {
+            "too few samples to tell"
+        } else if on.min > off.max {
+            "separate: on slower"
+        } else if on.max < off.min {
+            "separate: on faster"
+        } else {
+            "overlap"
+        };
+        (off.median > 0.0).then(|| (on.median / off.median, verdict))
+    }
+
     fn best(&self, pick: impl Fn(Kind) -> bool) -> Option<(Kind, f64)> {
         self.stats
             .iter()
@@ -122,6 +142,17 @@ impl Report {
                         stats.insert(*kind, s);
                     }
                 }
+                let observed = cell
+                    .observed
+                    .iter()
+                    .filter_map(|(kind, samples)| {
+                        let values = samples
+                            .iter()
+                            .filter_map(|m| m.get(metric.name)?.as_f64())
+                            .collect();
+                        Some((*kind, stat(values)?))
+                    })
+                    .collect();
                 let reference = stats.get(&w.reference).map(|s| s.median);
                 for s in stats.values_mut() {
                     s.ratio = reference.filter(|r| *r > 0.0).map(|r| s.median / r);
@@ -135,6 +166,7 @@ impl Report {
                     stats,
                     skipped: cell.skipped.clone(),
                     failed: cell.failed.clone(),
+                    observed,
                 });
             }
         }
@@ -197,6 +229,24 @@ impl Report {
                         .map(|((_, b), (_, l))| b / l),
                     "skipped": reasons(&row.skipped),
                     "failed": reasons(&row.failed),
+                    "observed": row
+                        .observed
+                        .iter()
+                        .map(|(k, s)| {
+                            let cost = row.observed_cost(*k);
+                            (
+                                k.name().to_owned(),
+                                json!({
+                                    "median": s.median,
+                                    "min": s.min,
+                                    "max": s.max,
+                                    "samples": s.samples,
+                                    "on_over_off": cost.map(|c| c.0),
+                                    "samples_lie": cost.map(|c| c.1),
+                                }),
+                            )
+                        })
+                        .collect::<serde_json::Map<String, Value>>(),
                 })
             })
             .collect();
@@ -290,6 +340,39 @@ impl Report {
                 let _ = write!(md, "{} | ", self.cell(row, *k, |s| Some(figure(s))));
             }
             let _ = writeln!(md, "{} |", self.limit_cell(row, |s| Some(figure(s))));
+        }
+        if self.rows.iter().any(|r| !r.observed.is_empty()) {
+            let _ = writeln!(
+                md,
+                "\n### Observability features compiled in, nothing installed: on ÷ off (target ≤ 1.05)\n"
+            );
+            let _ = writeln!(
+                md,
+                "baton's executor built with its `tracing` and `metrics` features (`baton-bench` with `--features observed`; no subscriber, no recorder, default builder settings) against the plain build, in the same run, interleaved. Median (min–max).\n"
+            );
+            let _ = writeln!(
+                md,
+                "| workload | size | runtime | unit | off | on | on ÷ off | samples |"
+            );
+            let _ = writeln!(md, "|---|---|---|---|---:|---:|---:|---|");
+            for row in &self.rows {
+                for (kind, on) in &row.observed {
+                    let (Some(off), Some((ratio, verdict))) =
+                        (row.stats.get(kind), row.observed_cost(*kind))
+                    else {
+                        continue;
+                    };
+                    let _ = writeln!(
+                        md,
+                        "| {} | {} | {kind} | {} | {} | {} | {ratio:.3} | {verdict} |",
+                        row.workload,
+                        row.size,
+                        row.unit,
+                        figure(off),
+                        figure(on),
+                    );
+                }
+            }
         }
         let mut notes = String::new();
         for row in &self.rows {

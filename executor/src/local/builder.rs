@@ -11,6 +11,7 @@ use super::LocalExecutor;
 use super::state::{LocalCore, LocalShared, LocalSpawner};
 use crate::blocking::{Pool, PoolConfig};
 use crate::context;
+use crate::metrics::Observe;
 use crate::park::Driver;
 use crate::runtime::{DEFAULT_INTERVAL, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_BLOCKING};
 use crate::task::{Core, Instrument};
@@ -27,6 +28,7 @@ pub struct LocalBuilder {
     max_blocking: usize,
     keep_alive: Duration,
     thread_name: String,
+    observe: Observe,
 }
 
 impl LocalBuilder {
@@ -41,6 +43,7 @@ impl LocalBuilder {
             max_blocking: DEFAULT_MAX_BLOCKING,
             keep_alive: DEFAULT_KEEP_ALIVE,
             thread_name: "baton-local".to_owned(),
+            observe: Observe::default(),
         }
     }
 
@@ -128,6 +131,50 @@ impl LocalBuilder {
         self
     }
 
+    /// The poll-duration and scheduled-to-run histograms; see
+    /// [`Builder::metrics_histograms`](crate::Builder::metrics_histograms).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), baton_protocol::Error> {
+    /// let ex = baton_executor::LocalExecutor::builder()
+    ///     .reactor(baton_reactor_epoll::EpollReactor::new()?)
+    ///     .metrics_histograms(true)
+    ///     .build()?;
+    /// ex.block_on(ex.spawn(async {})?)??;
+    /// assert_eq!(ex.metrics().scheduled_delay.count(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn metrics_histograms(mut self, on: bool) -> LocalBuilder {
+        self.observe.histograms = on;
+        self
+    }
+
+    /// The slow-poll threshold; see
+    /// [`Builder::slow_poll_threshold`](crate::Builder::slow_poll_threshold).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), baton_protocol::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let ex = baton_executor::LocalExecutor::builder()
+    ///     .reactor(baton_reactor_epoll::EpollReactor::new()?)
+    ///     .slow_poll_threshold(Duration::ZERO)
+    ///     .build()?;
+    /// ex.block_on(ex.spawn(async {})?)??;
+    /// assert_eq!(ex.metrics().slow_polls, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> LocalBuilder {
+        self.observe.slow_poll = Some(threshold);
+        self
+    }
+
     /// Builds the executor.
     ///
     /// # Errors
@@ -163,6 +210,7 @@ impl LocalBuilder {
                 check_lost: self.check_lost,
                 poll_timing: self.poll_timing,
             },
+            self.observe,
         ));
         let tasks_core = Core::new(&shared);
         let spawner = LocalSpawner {
@@ -190,6 +238,8 @@ impl fmt::Debug for LocalBuilder {
             .field("poll_timing", &self.poll_timing)
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
+            .field("metrics_histograms", &self.observe.histograms)
+            .field("slow_poll_threshold", &self.observe.slow_poll)
             .finish_non_exhaustive()
     }
 }

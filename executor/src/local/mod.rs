@@ -18,7 +18,7 @@ use baton_protocol::{Error, Handle, Reactor, wait};
 pub use self::builder::LocalBuilder;
 use self::state::{CurrentGuard, LocalCore, LocalShared};
 use crate::context;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, MetricsReader};
 use crate::task::JoinHandle;
 use baton_protocol::dump::Dump;
 
@@ -183,6 +183,7 @@ impl LocalExecutor {
         }
         let _enter = self.handle.enter();
         let _current = CurrentGuard::set(&self.core);
+        let _active = shared.counters.active();
         let root = Arc::new(Root {
             woken: AtomicBool::new(true),
             shared: Arc::clone(shared),
@@ -234,22 +235,31 @@ impl LocalExecutor {
         }
     }
 
-    /// A snapshot of the executor's counters (`workers` is 1 and `steals`
-    /// 0; `global_queue_depth` counts tasks queued from other threads).
+    /// A snapshot of the executor's counters and histograms (`workers` is
+    /// 1 and `steals` 0; `global_queue_depth` counts tasks queued from other
+    /// threads; its one [`WorkerMetrics`](crate::WorkerMetrics) is active
+    /// only inside `block_on`).
     pub fn metrics(&self) -> Metrics {
-        let shared = self.shared();
-        let mut metrics = Metrics {
-            workers: 1,
-            alive_tasks: shared.tasks.alive() + shared.pool.tasks().alive(),
-            spawned: shared.tasks.spawned() + shared.pool.tasks().spawned(),
-            global_queue_depth: shared.remote.len(),
-            reactor_turns: shared.driver.turns(),
-            blocking_threads: shared.pool.threads(),
-            blocking_queue_depth: shared.pool.queued(),
-            ..Metrics::default()
-        };
-        self.core.counters.add_to(&mut metrics);
-        metrics
+        self.shared().metrics()
+    }
+
+    /// A reader of the executor's [`Metrics`] for any thread; see
+    /// [`Runtime::metrics_reader`](crate::Runtime::metrics_reader).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), baton_protocol::Error> {
+    /// let ex = baton_executor::LocalExecutor::new(baton_reactor_epoll::EpollReactor::new()?);
+    /// ex.block_on(ex.spawn(async {})?)??;
+    /// let reader = ex.metrics_reader();
+    /// let polls = std::thread::spawn(move || reader.metrics().polls).join().unwrap();
+    /// assert_eq!(polls, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn metrics_reader(&self) -> MetricsReader {
+        MetricsReader::new(Arc::clone(self.shared()) as _)
     }
 
     /// Every live task with what it waits on; see

@@ -18,7 +18,7 @@ use concurrent_queue::ConcurrentQueue;
 
 use crate::blocking::Pool;
 use crate::context;
-use crate::metrics::WorkerCounters;
+use crate::metrics::{self, Metrics, Observe, WorkerCounters};
 use crate::park::{Driver, Parker};
 use crate::rng::Rng;
 use crate::task::{self, Core, Instrument, Runnable, Scheduler, TaskInfo, Tasks};
@@ -39,13 +39,23 @@ pub(crate) struct LocalShared {
     pub(crate) driver: Driver,
     pub(crate) pool: Pool,
     pub(crate) instrument: Instrument,
+    pub(crate) observe: Observe,
+    /// The owner thread's counters: shared, so that a
+    /// [`MetricsReader`](crate::MetricsReader) on another thread reads them.
+    pub(crate) counters: WorkerCounters,
     /// The thread that created the executor, the only one that runs its
     /// tasks (the executor is neither `Send` nor `Sync`).
     owner: ThreadId,
 }
 
 impl LocalShared {
-    pub(crate) fn new(id: u64, driver: Driver, pool: Pool, instrument: Instrument) -> LocalShared {
+    pub(crate) fn new(
+        id: u64,
+        driver: Driver,
+        pool: Pool,
+        instrument: Instrument,
+        observe: Observe,
+    ) -> LocalShared {
         LocalShared {
             owner: context::current_thread(),
             id,
@@ -55,6 +65,8 @@ impl LocalShared {
             driver,
             pool,
             instrument,
+            observe,
+            counters: WorkerCounters::new(0, observe),
         }
     }
 
@@ -72,6 +84,28 @@ impl LocalShared {
     pub(crate) fn notify(&self) {
         self.parker.unpark(&self.driver);
     }
+
+    /// A snapshot of the executor's figures.
+    pub(crate) fn metrics(&self) -> Metrics {
+        let mut metrics = Metrics {
+            workers: 1,
+            alive_tasks: self.tasks.alive() + self.pool.tasks().alive(),
+            spawned: self.tasks.spawned() + self.pool.tasks().spawned(),
+            global_queue_depth: self.remote.len(),
+            reactor_turns: self.driver.turns(),
+            blocking_threads: self.pool.threads(),
+            blocking_queue_depth: self.pool.queued(),
+            ..Metrics::default()
+        };
+        self.counters.add_to(&mut metrics);
+        metrics
+    }
+}
+
+impl metrics::Source for LocalShared {
+    fn metrics(&self) -> Metrics {
+        LocalShared::metrics(self)
+    }
 }
 
 impl Scheduler for LocalShared {
@@ -88,6 +122,10 @@ impl Scheduler for LocalShared {
 
     fn is_owner_thread(&self) -> bool {
         context::current_thread() == self.owner
+    }
+
+    fn histograms(&self) -> bool {
+        self.observe.histograms
     }
 }
 
@@ -150,7 +188,6 @@ pub(crate) struct LocalCore {
     queue: RefCell<VecDeque<Runnable>>,
     deferred: RefCell<Vec<Runnable>>,
     rng: RefCell<Option<Rng>>,
-    pub(crate) counters: WorkerCounters,
     /// Ticks left until the remote queue goes first (counts down from N).
     global_countdown: Cell<u32>,
     polls_since_maintenance: Cell<u32>,
@@ -175,7 +212,6 @@ impl LocalCore {
             queue: RefCell::new(VecDeque::new()),
             deferred: RefCell::new(Vec::new()),
             rng: RefCell::new(shuffle.map(Rng::new)),
-            counters: WorkerCounters::default(),
             global_countdown: Cell::new(global_queue_interval),
             polls_since_maintenance: Cell::new(0),
             dequeued: Cell::new(0),
@@ -247,8 +283,7 @@ impl LocalCore {
     pub(crate) fn run(&self, task: Runnable) {
         self.polls_since_maintenance
             .set(self.polls_since_maintenance.get() + 1);
-        self.counters.poll();
-        task.run();
+        self.shared.counters.run(task);
     }
 
     pub(crate) fn maintenance_due(&self) -> bool {
@@ -288,8 +323,11 @@ impl LocalCore {
 
     /// Sleeps until woken, driving the reactor meanwhile.
     pub(crate) fn park(&self, runtime_idle: impl FnOnce() -> bool) {
-        self.counters.park();
-        self.shared.parker.park(&self.shared.driver, runtime_idle);
+        let shared = &self.shared;
+        shared.counters.park();
+        shared
+            .counters
+            .sleep(|| shared.parker.park(&shared.driver, runtime_idle));
     }
 
     /// Drops every task queued on the owner's side (at shutdown).

@@ -13,6 +13,7 @@ use super::worker::{self, ThreadConfig};
 use super::{Idle, Runtime};
 use crate::blocking::{Pool, PoolConfig};
 use crate::context;
+use crate::metrics::Observe;
 use crate::park::Driver;
 use crate::task::{Core, Instrument};
 
@@ -62,6 +63,7 @@ pub struct Builder {
     event_interval: u32,
     max_blocking: usize,
     keep_alive: Duration,
+    observe: Observe,
 }
 
 impl Builder {
@@ -80,6 +82,7 @@ impl Builder {
             event_interval: DEFAULT_INTERVAL,
             max_blocking: DEFAULT_MAX_BLOCKING,
             keep_alive: DEFAULT_KEEP_ALIVE,
+            observe: Observe::default(),
         }
     }
 
@@ -214,6 +217,65 @@ impl Builder {
         self
     }
 
+    /// Keeps the poll-duration and scheduled-to-run histograms of
+    /// [`Metrics`](crate::Metrics) (off by default). They cost two clock
+    /// reads per poll, one per wake, and one more allocation per spawn (the
+    /// task's wake stamp); the counts and the park-duration histogram are
+    /// kept either way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), baton_protocol::Error> {
+    /// let rt = baton_executor::Runtime::builder()
+    ///     .reactor(baton_reactor_epoll::EpollReactor::new()?)
+    ///     .metrics_histograms(true)
+    ///     .build()?;
+    /// rt.block_on(rt.spawn(async {})?)??;
+    /// // Recorded when the poll returns, which may be just after the
+    /// // task's output reached `block_on`.
+    /// while rt.metrics().poll_duration.count() == 0 {
+    ///     std::thread::yield_now();
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn metrics_histograms(mut self, on: bool) -> Builder {
+        self.observe.histograms = on;
+        self
+    }
+
+    /// Treats a poll that takes `threshold` or longer as slow: counted in
+    /// [`Metrics::slow_polls`](crate::Metrics::slow_polls) and, with the
+    /// `tracing` feature, reported by a WARN event naming the task and
+    /// where it was spawned. No threshold by default; setting one times
+    /// every poll (two clock reads). A zero threshold makes every poll slow.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), baton_protocol::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let rt = baton_executor::Runtime::builder()
+    ///     .reactor(baton_reactor_epoll::EpollReactor::new()?)
+    ///     .slow_poll_threshold(Duration::from_millis(10))
+    ///     .build()?;
+    /// let blocking = rt.spawn(async { std::thread::sleep(Duration::from_millis(20)) })?;
+    /// rt.block_on(blocking)??;
+    /// // Counted when the poll returns: maybe just after `block_on` did.
+    /// while rt.metrics().slow_polls == 0 {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert_eq!(rt.metrics().slow_polls, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
+        self.observe.slow_poll = Some(threshold);
+        self
+    }
+
     /// Starts the runtime's workers.
     ///
     /// # Errors
@@ -255,6 +317,7 @@ impl Builder {
             global_queue_interval: self.global_queue_interval,
             event_interval: self.event_interval,
             shuffle: self.shuffle,
+            observe: self.observe,
         };
         let shared = Arc::new(Shared::new(
             context::next_executor_id(),
@@ -301,6 +364,8 @@ impl fmt::Debug for Builder {
             .field("event_interval", &self.event_interval)
             .field("max_blocking_threads", &self.max_blocking)
             .field("blocking_keep_alive", &self.keep_alive)
+            .field("metrics_histograms", &self.observe.histograms)
+            .field("slow_poll_threshold", &self.observe.slow_poll)
             .finish_non_exhaustive()
     }
 }

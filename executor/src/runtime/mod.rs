@@ -23,7 +23,7 @@ pub(crate) use idle::Idle;
 use shared::Shared;
 
 use crate::context;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, MetricsReader};
 use crate::park::Parker;
 use crate::task::{Core, JoinHandle};
 use baton_protocol::dump::Dump;
@@ -201,9 +201,29 @@ impl Runtime {
         }
     }
 
-    /// A snapshot of the runtime's counters.
+    /// A snapshot of the runtime's counters and histograms.
     pub fn metrics(&self) -> Metrics {
         self.shared.metrics()
+    }
+
+    /// A reader of the runtime's [`Metrics`] for any thread or task, which
+    /// needs no reference to the runtime; what an exporter holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), baton_protocol::Error> {
+    /// let rt = baton_executor::Runtime::builder()
+    ///     .reactor(baton_reactor_epoll::EpollReactor::new()?)
+    ///     .build()?;
+    /// let reader = rt.metrics_reader();
+    /// let alive = rt.block_on(async move { reader.metrics().alive_tasks })?;
+    /// assert_eq!(alive, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn metrics_reader(&self) -> MetricsReader {
+        MetricsReader::new(Arc::clone(&self.shared) as _)
     }
 
     /// Every live task (future not yet dropped), with what it waits on; its

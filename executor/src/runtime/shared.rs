@@ -17,7 +17,7 @@ use crossbeam_deque::{Injector, Steal, Stealer};
 use super::idle::Idle;
 use super::worker;
 use crate::blocking::Pool;
-use crate::metrics::{Metrics, WorkerCounters};
+use crate::metrics::{self, Metrics, Observe, WorkerCounters};
 use crate::park::{Driver, Parker};
 use crate::task::{self, Core, Instrument, JoinHandle, Runnable, Scheduler, Tasks};
 
@@ -27,6 +27,7 @@ pub(crate) struct Config {
     pub(crate) global_queue_interval: u32,
     pub(crate) event_interval: u32,
     pub(crate) shuffle: Option<u64>,
+    pub(crate) observe: Observe,
 }
 
 /// What the workers, `block_on` callers and wakers of one runtime share.
@@ -70,7 +71,9 @@ impl Shared {
             injector: Injector::new(),
             stealers,
             parkers: (0..workers).map(|_| Parker::new()).collect(),
-            counters: (0..workers).map(|_| WorkerCounters::default()).collect(),
+            counters: (0..workers)
+                .map(|index| WorkerCounters::new(index, config.observe))
+                .collect(),
             idle: Idle::new(workers),
             driver,
             active_roots: AtomicUsize::new(0),
@@ -324,6 +327,16 @@ impl Scheduler for Shared {
 
     fn tasks(&self) -> &Tasks {
         &self.tasks
+    }
+
+    fn histograms(&self) -> bool {
+        self.config.observe.histograms
+    }
+}
+
+impl metrics::Source for Shared {
+    fn metrics(&self) -> Metrics {
+        Shared::metrics(self)
     }
 }
 

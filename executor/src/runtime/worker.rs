@@ -237,6 +237,10 @@ fn run_thread(
     call_hook(config.on_start.as_deref());
     let seed = shared.config.shuffle.unwrap_or(0x5eed) ^ (index as u64).wrapping_mul(0x9e37_79b9);
     let shared_interval = shared.config.global_queue_interval;
+    // Active from here until the loop ends (for the busy ratio); the guard
+    // borrows its own reference, since the worker takes `shared`.
+    let counters = Arc::clone(&shared);
+    let active = counters.counters[index].active();
     let mut worker = Worker {
         local,
         shared,
@@ -246,6 +250,7 @@ fn run_thread(
         rng: Rng::new(seed),
     };
     worker.run();
+    drop(active);
     worker.local.drop_all();
     worker.shared.drain_injector();
     let _ = WORKER.try_with(|w| w.borrow_mut().take());
@@ -327,8 +332,7 @@ impl Worker {
             return;
         }
         self.polls_since_maintenance += 1;
-        self.shared.counters[self.local.index].poll();
-        task.run();
+        self.shared.counters[self.local.index].run(task);
     }
 
     /// A non-blocking reactor turn (unless another thread drives it), then
@@ -457,7 +461,8 @@ impl Worker {
         while !self.shared.tasks.is_closed() {
             self.local.quiet.set(true);
             let shared = &self.shared;
-            shared.parkers[index].park(&shared.driver, || shared.is_idle());
+            shared.counters[index]
+                .sleep(|| shared.parkers[index].park(&shared.driver, || shared.is_idle()));
             self.local.quiet.set(false);
             self.local.flush_deferred();
             if self.transition_from_parked() {

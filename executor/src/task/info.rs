@@ -60,11 +60,13 @@ pub(crate) struct TaskInfo {
     /// `LOST_REPORTED`, `WAIT_REPORTED`, `WAKER_CHECKED` and
     /// `WAKER_KEPT`, written by the poller.
     polled: AtomicU8,
-    /// `BLOCKING`, `CHECK_LOST`, `LOCAL` and `TIMED`, fixed at spawn.
+    /// `BLOCKING`, `CHECK_LOST`, `LOCAL`, `TIMED` and `STAMPED`, fixed at
+    /// spawn.
     traits: u8,
 }
 
-/// What a task has only if it is named or has returned `Pending`.
+/// What a task has only if it is named or has returned `Pending` (or its
+/// wakes are stamped, or it is traced).
 #[derive(Default)]
 struct Cold {
     name: Option<Arc<str>>,
@@ -77,6 +79,38 @@ struct Cold {
     /// When the task entered its state (timed tasks only): nanoseconds
     /// since [`epoch`], 0 before its first poll.
     since: AtomicU64,
+    /// When the task was last woken or spawned ([`metrics::now_nanos`]),
+    /// for the scheduled-to-run histogram; written only for `STAMPED` tasks.
+    ///
+    /// [`metrics::now_nanos`]: crate::metrics::now_nanos
+    scheduled_at: AtomicU64,
+    /// The task's span, if a subscriber wanted one when it was spawned.
+    #[cfg(feature = "tracing")]
+    span: Option<tracing::Span>,
+}
+
+impl Cold {
+    /// The cold record of a task spawned with a name, a wake stamp or a
+    /// span: out of line, so that spawning a task that has none stays
+    /// short.
+    #[inline(never)]
+    fn record(
+        name: Option<Arc<str>>,
+        stamped: bool,
+        #[cfg(feature = "tracing")] span: Option<tracing::Span>,
+    ) -> OnceBox<Cold> {
+        OnceBox::with_value(Box::new(Cold {
+            name,
+            scheduled_at: AtomicU64::new(if stamped {
+                crate::metrics::now_nanos()
+            } else {
+                0
+            }),
+            #[cfg(feature = "tracing")]
+            span,
+            ..Cold::default()
+        }))
+    }
 }
 
 /// When a poll began, if the task is timed: what [`TaskInfo::begin_poll`]
@@ -129,6 +163,8 @@ const CHECK_LOST: u8 = 2;
 const LOCAL: u8 = 4;
 /// Its polls are timed.
 const TIMED: u8 = 8;
+/// Its executor keeps the scheduled-to-run histogram: wakes are stamped.
+const STAMPED: u8 = 16;
 
 impl TaskInfo {
     pub(crate) fn new(
@@ -139,18 +175,29 @@ impl TaskInfo {
         instrument: Instrument,
         local: bool,
     ) -> TaskInfo {
-        let cold = match options.name {
-            Some(name) => OnceBox::with_value(Box::new(Cold {
-                name: Some(name),
-                ..Cold::default()
-            })),
-            None => OnceBox::new(),
+        let stamped = core.histograms();
+        #[cfg(feature = "tracing")]
+        let span = crate::trace::spawned(id, options.name.as_deref(), options.location, kind);
+        #[cfg(feature = "tracing")]
+        let traced = span.is_some();
+        #[cfg(not(feature = "tracing"))]
+        let traced = false;
+        let cold = if options.name.is_some() || stamped || traced {
+            Cold::record(
+                options.name,
+                stamped,
+                #[cfg(feature = "tracing")]
+                span,
+            )
+        } else {
+            OnceBox::new()
         };
         let flag = |on: bool, flag: u8| if on { flag } else { 0 };
         let traits = flag(kind == Kind::Blocking, BLOCKING)
             | flag(instrument.check_lost, CHECK_LOST)
             | flag(local, LOCAL)
-            | flag(instrument.poll_timing, TIMED);
+            | flag(instrument.poll_timing, TIMED)
+            | flag(stamped, STAMPED);
         TaskInfo {
             id,
             location: options.location,
@@ -208,6 +255,32 @@ impl TaskInfo {
     #[inline]
     pub(crate) fn set_scheduled(&self) {
         self.state.store(STATE_SCHEDULED, Ordering::Relaxed);
+        if self.traits & STAMPED != 0
+            && let Some(cold) = self.cold.get()
+        {
+            // Read by the worker that pops the task: the queue's hand-off
+            // orders this store before that load.
+            cold.scheduled_at
+                .store(crate::metrics::now_nanos(), Ordering::Relaxed);
+        }
+        crate::trace::woken(self);
+    }
+
+    /// When the task was last woken or spawned, if its executor keeps the
+    /// scheduled-to-run histogram.
+    #[inline]
+    pub(crate) fn scheduled_at(&self) -> Option<u64> {
+        if self.traits & STAMPED == 0 {
+            return None;
+        }
+        let at = self.cold.get()?.scheduled_at.load(Ordering::Relaxed);
+        (at != 0).then_some(at)
+    }
+
+    /// The task's span, if a subscriber wanted one when it was spawned.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn span(&self) -> Option<&tracing::Span> {
+        self.cold.get()?.span.as_ref()
     }
 
     /// Marks the task being polled; returns when the poll began if the

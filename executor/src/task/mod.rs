@@ -57,17 +57,33 @@ pub(crate) trait Scheduler: Send + Sync + 'static {
     fn is_owner_thread(&self) -> bool {
         false
     }
+
+    /// Whether the executor keeps the scheduled-to-run histogram, so its
+    /// tasks stamp their wakes; executors without it keep the default.
+    fn histograms(&self) -> bool {
+        false
+    }
 }
 
 /// An executor as its tasks reach it: a thin pointer to its scheduler, 8
-/// bytes in every task record rather than the 16 of an `Arc<dyn Scheduler>`.
-/// Each executor makes one when it is built and clones it into every task.
+/// bytes in every task record rather than the 16 of an `Arc<dyn Scheduler>`,
+/// and what a spawn needs to know without a virtual call. Each executor
+/// makes one when it is built and clones it into every task.
 #[derive(Clone)]
-pub(crate) struct Core(Arc<Arc<dyn Scheduler>>);
+pub(crate) struct Core(Arc<CoreInner>);
+
+struct CoreInner {
+    scheduler: Arc<dyn Scheduler>,
+    /// [`Scheduler::histograms`], read once.
+    histograms: bool,
+}
 
 impl Core {
     pub(crate) fn new<S: Scheduler>(scheduler: &Arc<S>) -> Core {
-        Core(Arc::new(Arc::clone(scheduler) as Arc<dyn Scheduler>))
+        Core(Arc::new(CoreInner {
+            histograms: scheduler.histograms(),
+            scheduler: Arc::clone(scheduler) as Arc<dyn Scheduler>,
+        }))
     }
 
     /// A number that identifies this executor among the live ones: the
@@ -80,7 +96,13 @@ impl Core {
     /// Whether this is the core of `scheduler`.
     #[inline]
     pub(crate) fn is<S>(&self, scheduler: &Arc<S>) -> bool {
-        std::ptr::addr_eq(Arc::as_ptr(&*self.0), Arc::as_ptr(scheduler))
+        std::ptr::addr_eq(Arc::as_ptr(&self.0.scheduler), Arc::as_ptr(scheduler))
+    }
+
+    /// Whether the executor keeps the scheduled-to-run histogram.
+    #[inline]
+    pub(crate) fn histograms(&self) -> bool {
+        self.0.histograms
     }
 }
 
@@ -89,7 +111,7 @@ impl Deref for Core {
 
     #[inline]
     fn deref(&self) -> &(dyn Scheduler + 'static) {
-        &**self.0
+        &*self.0.scheduler
     }
 }
 
@@ -180,6 +202,11 @@ where
 /// Creates and registers a task; `(kind, instrument, local)` go into its
 /// record, with the task being polled on this thread as its parent if it
 /// belongs to the same executor.
+///
+/// Inlined into each spawn function: out of line, passing the record's
+/// parts through a call cost a spawn 40 more instructions (callgrind,
+/// `baton-bench run baton-epoll-local spawn_inside`).
+#[inline]
 fn spawn_with<T>(
     core: Core,
     options: SpawnOptions,

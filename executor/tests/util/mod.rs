@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use baton_executor::{Dump, JoinHandle, LocalExecutor, Metrics, Runtime};
+use baton_executor::{Dump, JoinHandle, LocalExecutor, Metrics, MetricsReader, Runtime};
 use baton_protocol::io::Async;
 use baton_protocol::{Error, Handle, Reactor};
 
@@ -31,6 +31,9 @@ pub(crate) struct Options {
     pub(crate) poll_timing: Option<bool>,
     pub(crate) event_interval: Option<u32>,
     pub(crate) shuffle: Option<u64>,
+    pub(crate) metrics_histograms: Option<bool>,
+    pub(crate) slow_poll_threshold: Option<Duration>,
+    pub(crate) max_blocking_threads: Option<usize>,
 }
 
 /// One cell of the matrix: an executor flavor on a reactor.
@@ -72,6 +75,15 @@ impl Case {
                 if let Some(seed) = options.shuffle {
                     b = b.shuffle(seed);
                 }
+                if let Some(on) = options.metrics_histograms {
+                    b = b.metrics_histograms(on);
+                }
+                if let Some(threshold) = options.slow_poll_threshold {
+                    b = b.slow_poll_threshold(threshold);
+                }
+                if let Some(n) = options.max_blocking_threads {
+                    b = b.max_blocking_threads(n);
+                }
                 Ex::Local(b.build().expect("local executor"))
             }
             Flavor::Runtime => {
@@ -89,6 +101,15 @@ impl Case {
                 }
                 if let Some(seed) = options.shuffle {
                     b = b.shuffle(seed);
+                }
+                if let Some(on) = options.metrics_histograms {
+                    b = b.metrics_histograms(on);
+                }
+                if let Some(threshold) = options.slow_poll_threshold {
+                    b = b.slow_poll_threshold(threshold);
+                }
+                if let Some(n) = options.max_blocking_threads {
+                    b = b.max_blocking_threads(n);
                 }
                 Ex::Runtime(b.build().expect("runtime"))
             }
@@ -244,6 +265,13 @@ impl Ex {
         match self {
             Ex::Local(ex) => ex.metrics(),
             Ex::Runtime(rt) => rt.metrics(),
+        }
+    }
+
+    pub(crate) fn metrics_reader(&self) -> MetricsReader {
+        match self {
+            Ex::Local(ex) => ex.metrics_reader(),
+            Ex::Runtime(rt) => rt.metrics_reader(),
         }
     }
 
