@@ -76,7 +76,7 @@
 //! ```
 //!
 //! A program with flags of its own reads them into
-//! [`RuntimeOptions`](crate::RuntimeOptions) (`--reactor epoll|poll`,
+//! [`RuntimeOptions`](crate::RuntimeOptions) (`--reactor epoll|poll|uring`,
 //! `--executor local|multi`, `--workers N`), with messages that say what is
 //! expected:
 //!
@@ -90,7 +90,7 @@
 //!     }
 //!     let mut probe = options; // options are `Copy`
 //!     let bad = probe.set("reactor", "kqueue").unwrap_err();
-//!     assert_eq!(bad.to_string(), "expected epoll or poll");
+//!     assert_eq!(bad.to_string(), "expected epoll, poll or uring");
 //!
 //!     let rt = options.build()?;
 //!     let answer = rt.block_on(async { 6 * 7 });

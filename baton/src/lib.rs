@@ -76,7 +76,7 @@ pub use crate::rt::{RuntimeOptions, block_on};
 /// pick: `reactor = "epoll" | "poll"`, `executor = "multi" | "local"`,
 /// `workers = N`. The variables `BATON_REACTOR`, `BATON_EXECUTOR` and
 /// `BATON_WORKERS` override them when the program starts; a bad value is
-/// reported (`BATON_REACTOR="kqueue": expected epoll or poll`) and the
+/// reported (`BATON_REACTOR="kqueue": expected epoll, poll or uring`) and the
 /// program exits with status 2. See [`rt::main`], which it expands to.
 ///
 /// `main` keeps its return type: `()`, `Result<(), E>`, `ExitCode`.

@@ -26,3 +26,6 @@ pub use baton_reactor_epoll::EpollReactor;
 #[cfg(feature = "poll")]
 #[doc(no_inline)]
 pub use baton_reactor_poll::PollReactor;
+#[cfg(feature = "uring")]
+#[doc(no_inline)]
+pub use baton_reactor_uring::UringReactor;

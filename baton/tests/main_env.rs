@@ -69,7 +69,7 @@ fn a_bad_variable_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("error: BATON_REACTOR=\"kqueue\": expected epoll or poll"),
+        stderr.contains("error: BATON_REACTOR=\"kqueue\": expected epoll, poll or uring"),
         "{stderr}"
     );
 }

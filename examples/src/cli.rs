@@ -231,7 +231,7 @@ pub fn mode(parser: &mut Parser, program: &str, modes: [&str; 2]) -> Result<Stri
 }
 
 /// The runtime flags, `--reactor`, `--executor` and `--workers`, with the
-/// facade's messages (`--reactor "kqueue": expected epoll or poll`). Start
+/// facade's messages (`--reactor "kqueue": expected epoll, poll or uring`). Start
 /// from [`runtime_options`] so that `BATON_*` variables set the defaults.
 impl Flags for RuntimeOptions {
     fn flag(&mut self, name: &str, parser: &mut Parser) -> Result<bool, lexopt::Error> {

@@ -29,7 +29,7 @@ fn a_bad_flag_value_lists_the_valid_ones() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(
         out.stderr
-            .contains("--reactor \"kqueue\": expected epoll or poll"),
+            .contains("--reactor \"kqueue\": expected epoll, poll or uring"),
         "{}",
         out.stderr
     );
@@ -60,7 +60,7 @@ fn a_bad_variable_lists_the_valid_ones() {
     let (code, _, stderr) = with_env(&[("BATON_REACTOR", "kqueue")], &[]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
-        stderr.contains("BATON_REACTOR=\"kqueue\": expected epoll or poll"),
+        stderr.contains("BATON_REACTOR=\"kqueue\": expected epoll, poll or uring"),
         "{stderr}"
     );
     let (code, _, stderr) = with_env(&[("BATON_WORKERS", "0")], &[]);

@@ -25,7 +25,7 @@ pub const ENV_WORKERS: &str = "BATON_WORKERS";
 #[non_exhaustive]
 pub enum OptionError {
     /// Not a reactor name.
-    #[error("expected epoll or poll")]
+    #[error("expected epoll, poll or uring")]
     UnknownReactor,
     /// Not an executor name.
     #[error("expected local or multi")]
@@ -62,10 +62,15 @@ pub enum ReactorKind {
     /// `baton-reactor-poll`: the polling crate, oneshot epoll or poll(2)
     /// (feature `poll`).
     Poll,
+    /// `baton-reactor-uring`: io_uring, multishot polls (feature `uring`).
+    /// Building it fails with [`Error::Unsupported`] where the kernel
+    /// refuses io_uring: fall back to [`Epoll`](ReactorKind::Epoll) then.
+    Uring,
 }
 
 impl ReactorKind {
-    /// Both kinds, in the order `each_pair` runs them.
+    /// The kinds `each_pair` runs, in its order: epoll and poll, which every
+    /// Linux kernel has (io_uring may be refused, so uring is opt-in).
     pub const ALL: [ReactorKind; 2] = [ReactorKind::Epoll, ReactorKind::Poll];
 
     /// A new reactor of this kind, as the protocol sees it.
@@ -86,6 +91,8 @@ impl ReactorKind {
             ReactorKind::Epoll => Ok(decorate.wrap(baton_reactor_epoll::EpollReactor::new()?)),
             #[cfg(feature = "poll")]
             ReactorKind::Poll => Ok(decorate.wrap(baton_reactor_poll::PollReactor::new()?)),
+            #[cfg(feature = "uring")]
+            ReactorKind::Uring => Ok(decorate.wrap(baton_reactor_uring::UringReactor::new()?)),
             #[allow(
                 unreachable_patterns,
                 reason = "reached only with a reactor feature off"
@@ -123,6 +130,7 @@ impl FromStr for ReactorKind {
         match s {
             "epoll" => Ok(ReactorKind::Epoll),
             "poll" => Ok(ReactorKind::Poll),
+            "uring" => Ok(ReactorKind::Uring),
             _ => Err(OptionError::UnknownReactor),
         }
     }
@@ -133,6 +141,7 @@ impl fmt::Display for ReactorKind {
         f.write_str(match self {
             ReactorKind::Epoll => "epoll",
             ReactorKind::Poll => "poll",
+            ReactorKind::Uring => "uring",
         })
     }
 }
@@ -220,7 +229,7 @@ impl fmt::Display for ExecutorKind {
 ///
 /// // A bad value says what it expected.
 /// let refused = options.set("reactor", "kqueue").unwrap_err();
-/// assert_eq!(refused.to_string(), "expected epoll or poll");
+/// assert_eq!(refused.to_string(), "expected epoll, poll or uring");
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,8 +247,10 @@ impl RuntimeOptions {
     /// The `--help` lines of the runtime flags.
     pub const HELP: &'static str = "\
 runtime (picked at run time; BATON_REACTOR, BATON_EXECUTOR, BATON_WORKERS set the defaults):
-  --reactor epoll|poll     epoll: baton-reactor-epoll (mio); poll: baton-reactor-poll
-                           (the polling crate) [default: epoll]
+  --reactor epoll|poll|uring
+                           epoll: baton-reactor-epoll (mio); poll: baton-reactor-poll
+                           (the polling crate); uring: baton-reactor-uring (io_uring)
+                           [default: epoll]
   --executor local|multi   local: one thread; multi: work-stealing threads [default: multi]
   --workers N              threads of the multi executor [default: one per CPU]
 ";
@@ -262,7 +273,7 @@ runtime (picked at run time; BATON_REACTOR, BATON_EXECUTOR, BATON_WORKERS set th
     ///
     /// [`OptionError::UnknownOption`] for another name (nothing is changed);
     /// the value's error otherwise, whose message says what is expected
-    /// (`expected epoll or poll`).
+    /// (`expected epoll, poll or uring`).
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), OptionError> {
         match name {
             "reactor" => self.reactor = value.parse()?,
@@ -387,7 +398,7 @@ mod tests {
         let error = with(&[(ENV_REACTOR, "kqueue")]).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "BATON_REACTOR=\"kqueue\": expected epoll or poll"
+            "BATON_REACTOR=\"kqueue\": expected epoll, poll or uring"
         );
     }
 

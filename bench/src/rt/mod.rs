@@ -149,14 +149,15 @@ impl Kind {
     }
 
     /// The reactor and executor flags of the `resp` example for a baton
-    /// pair; `None` for the uring pairs too (the example's flags, the
-    /// facade's, name epoll and poll only).
+    /// pair.
     pub(crate) fn resp_flags(self) -> Option<(&'static str, &'static str)> {
         match self {
             Kind::BatonEpollMulti => Some(("epoll", "multi")),
             Kind::BatonEpollLocal => Some(("epoll", "local")),
             Kind::BatonPollMulti => Some(("poll", "multi")),
             Kind::BatonPollLocal => Some(("poll", "local")),
+            Kind::BatonUringMulti => Some(("uring", "multi")),
+            Kind::BatonUringLocal => Some(("uring", "local")),
             _ => None,
         }
     }

@@ -15,9 +15,9 @@ step: drive coroutines by hand, one poll at a time, as the design note does
 with asyncio in IPython (x = asyncio.sleep(1); q = x.send(None); q.set_result(..)).
 Prints an IPython-style transcript.
 
-usage: step [--reactor epoll|poll]
+usage: step [--reactor epoll|poll|uring]
 
-  --reactor epoll|poll   the reactor whose timers part 3 uses [default: epoll]
+  --reactor epoll|poll|uring   the reactor whose timers part 3 uses [default: epoll]
   -h, --help             this text
 
 There is no --executor: here the Stepper plays the executor, and part 3
