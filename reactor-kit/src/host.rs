@@ -250,7 +250,7 @@ impl HostState {
 
     /// A snapshot of the tasks spawned with [`spawned`](HostState::spawned)
     /// whose future has not finished: what the host's
-    /// [`Spawn::dump`](crate::Spawn::dump) returns. Poll times are not
+    /// [`Spawn::dump`](baton_protocol::Spawn::dump) returns. Poll times are not
     /// measured (the dump says so); deadlines are measured against the
     /// reactor's clock, or the real one once the host stopped (the dump
     /// then says it is shutting down).
