@@ -61,6 +61,7 @@
 #![deny(unsafe_code)]
 
 pub mod awaitable;
+pub mod completion;
 pub mod coop;
 pub mod decorate;
 mod error;

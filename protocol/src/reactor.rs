@@ -13,6 +13,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::Error;
+use crate::completion::Completion;
 
 pub use crate::wake::wake_all;
 
@@ -473,6 +474,21 @@ pub trait Reactor: Send + Sync {
     /// branch; fault-injecting decorators override it.
     fn io_fault(&self, key: SourceKey, dir: Direction) -> Option<IoFault> {
         let _ = (key, dir);
+        None
+    }
+
+    /// The completion capability (experimental): operations with owned
+    /// buffers submitted to the kernel, as io_uring runs them. The
+    /// protocol's owned-buffer operations
+    /// ([`Async::read_owned`](crate::io::Async::read_owned) and friends) use
+    /// it when it is offered and fall back to readiness otherwise.
+    ///
+    /// # Return value
+    ///
+    /// `None` (the default): the reactor is readiness only. A decorator
+    /// forwards its inner reactor's answer unless it changes the I/O path
+    /// (a fault injector hides it, so that its faults apply).
+    fn completion(&self) -> Option<&dyn Completion> {
         None
     }
 }
