@@ -87,6 +87,81 @@ impl<T: AsRef<[u8]> + AsMut<[u8]> + Send + 'static> OwnedBuf for T {
     }
 }
 
+/// A range of an owned buffer, itself an owned buffer: a write of the
+/// first `n` bytes a read returned, or the rest of a short write (as
+/// tokio-uring's and compio's `Slice`).
+///
+/// # Examples
+///
+/// ```
+/// use baton_protocol::completion::{OwnedBuf, Slice};
+///
+/// let slice = Slice::new(vec![1, 2, 3, 4], 1..3);
+/// assert_eq!(slice.bytes(), &[2, 3]);
+/// let rest = slice.advance(1);
+/// assert_eq!(rest.bytes(), &[3]);
+/// assert_eq!(rest.into_inner(), vec![1, 2, 3, 4]);
+/// ```
+#[derive(Debug)]
+pub struct Slice<B> {
+    buf: B,
+    begin: usize,
+    end: usize,
+}
+
+impl<B: OwnedBuf> Slice<B> {
+    /// The bytes `range` of `buf`.
+    ///
+    /// # Panics
+    ///
+    /// If `range` is not within `buf.bytes()` (or ends before it begins).
+    pub fn new(buf: B, range: std::ops::Range<usize>) -> Slice<B> {
+        assert!(
+            range.start <= range.end && range.end <= buf.bytes().len(),
+            "a slice within the buffer"
+        );
+        Slice {
+            buf,
+            begin: range.start,
+            end: range.end,
+        }
+    }
+
+    /// The slice without its first `n` bytes (at most all of them): what is
+    /// left to write after a write of `n`.
+    pub fn advance(self, n: usize) -> Slice<B> {
+        let begin = self.begin.saturating_add(n).min(self.end);
+        Slice { begin, ..self }
+    }
+
+    /// The number of bytes in the slice.
+    pub fn len(&self) -> usize {
+        self.end - self.begin
+    }
+
+    /// Whether the slice is empty.
+    pub fn is_empty(&self) -> bool {
+        self.begin == self.end
+    }
+
+    /// The whole buffer back.
+    pub fn into_inner(self) -> B {
+        self.buf
+    }
+}
+
+impl<B: OwnedBuf> AsRef<[u8]> for Slice<B> {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf.bytes()[self.begin..self.end]
+    }
+}
+
+impl<B: OwnedBuf> AsMut<[u8]> for Slice<B> {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.buf.bytes_mut()[self.begin..self.end]
+    }
+}
+
 /// An operation's result and the buffer it took, given back either way (as
 /// compio's `BufResult`).
 #[derive(Debug)]
