@@ -128,7 +128,8 @@ raw_u64!(SourceKey, TimerKey, Tick);
 #[non_exhaustive]
 pub struct Turn {
     /// Readiness events dispatched to registered sources (events for sources
-    /// deregistered meanwhile are dropped and not counted).
+    /// deregistered meanwhile are dropped and not counted), and completions
+    /// of owned-buffer operations ([`Reactor::completion`]) reaped.
     pub events: usize,
     /// Timers that fired.
     pub timers_fired: usize,
