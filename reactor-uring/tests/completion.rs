@@ -251,3 +251,28 @@ fn an_unknown_source_refuses_and_gives_the_buffer_back() {
     drop(refused);
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn pipe_owned_round_trip_uses_read_and_write() {
+    // Not a socket: completion mode submits READ and WRITE, not RECV/SEND.
+    for (name, reactor) in reactors() {
+        let (r, w) = std::io::pipe().unwrap();
+        let got = block_on(&reactor, async move {
+            let r = baton_protocol::io::Async::new(r)?;
+            let w = baton_protocol::io::Async::new(w)?;
+            let BufResult(sent, _) = w.write_owned(b"through a pipe".to_vec()).await;
+            assert_eq!(sent?, 14);
+            drop(w);
+            let mut got = Vec::new();
+            loop {
+                let BufResult(n, buf) = r.read_owned(vec![0u8; 5]).await;
+                match n? {
+                    0 => break,
+                    n => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            Ok::<_, std::io::Error>(got)
+        });
+        assert_eq!(got.unwrap(), b"through a pipe", "on {name}");
+    }
+}

@@ -13,7 +13,7 @@ use crate::completion::{BufResult, Completion, OpKey, OpKind, OwnedBuf, Refused}
 
 impl<T> Async<T>
 where
-    for<'a> &'a T: Read + Write,
+    for<'a> &'a T: Read,
 {
     /// Reads into an owned buffer, from its start; gives the buffer back
     /// with the byte count (0: end of stream).
@@ -51,9 +51,20 @@ where
     /// # sent?; Ok(()) }
     /// ```
     pub fn read_owned<B: OwnedBuf>(&self, buf: B) -> OwnedIo<'_, T, B> {
-        OwnedIo::new(self, OpKind::Read, buf, false)
+        OwnedIo::new(self, OpKind::Read, buf, ready_read::<T, B>)
     }
 
+    /// [`read_owned`](Async::read_owned) on a stream socket: a short read
+    /// proves the socket drained (see `poll_read_stream`).
+    pub(crate) fn read_owned_stream<B: OwnedBuf>(&self, buf: B) -> OwnedIo<'_, T, B> {
+        OwnedIo::new(self, OpKind::Read, buf, ready_read_stream::<T, B>)
+    }
+}
+
+impl<T> Async<T>
+where
+    for<'a> &'a T: Write,
+{
     /// Writes an owned buffer's bytes (possibly only a prefix: the count
     /// says how many); gives the buffer back with the count.
     ///
@@ -66,14 +77,58 @@ where
     ///
     /// The write's error, in the [`BufResult`].
     pub fn write_owned<B: OwnedBuf>(&self, buf: B) -> OwnedIo<'_, T, B> {
-        OwnedIo::new(self, OpKind::Write, buf, false)
+        OwnedIo::new(self, OpKind::Write, buf, ready_write::<T, B>)
     }
+}
 
-    /// [`read_owned`](Async::read_owned) on a stream socket: a short read
-    /// proves the socket drained (see `poll_read_stream`).
-    pub(crate) fn read_owned_stream<B: OwnedBuf>(&self, buf: B) -> OwnedIo<'_, T, B> {
-        OwnedIo::new(self, OpKind::Read, buf, true)
-    }
+/// One readiness attempt of an owned-buffer operation: wait, then a normal
+/// read or write on the buffer's bytes (at most the injected short length).
+type ReadyIo<T, B> = fn(&Async<T>, &mut B, &mut Context<'_>) -> Poll<io::Result<usize>>;
+
+fn ready_read<T, B: OwnedBuf>(
+    io: &Async<T>,
+    buf: &mut B,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>>
+where
+    for<'a> &'a T: Read,
+{
+    io.poll_read_with(cx, |io, limit| {
+        let bytes = buf.bytes_mut();
+        let end = limit.map_or(bytes.len(), |l| l.min(bytes.len()));
+        (&mut &*io).read(&mut bytes[..end])
+    })
+}
+
+fn ready_read_stream<T, B: OwnedBuf>(
+    io: &Async<T>,
+    buf: &mut B,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>>
+where
+    for<'a> &'a T: Read,
+{
+    let len = buf.bytes_mut().len();
+    io.poll_read_stream(cx, len, |io, limit| {
+        let bytes = buf.bytes_mut();
+        let end = limit.map_or(bytes.len(), |l| l.min(bytes.len()));
+        (&mut &*io).read(&mut bytes[..end])
+    })
+}
+
+fn ready_write<T, B: OwnedBuf>(
+    io: &Async<T>,
+    buf: &mut B,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>>
+where
+    for<'a> &'a T: Write,
+{
+    io.poll_write_with(cx, |io, limit| {
+        let bytes = buf.bytes();
+        let end = limit.map_or(bytes.len(), |l| l.min(bytes.len()));
+        (&mut &*io).write(&bytes[..end])
+    })
 }
 
 /// The future of [`Async::read_owned`] and [`Async::write_owned`] (and of
@@ -83,8 +138,8 @@ where
 pub struct OwnedIo<'a, T, B> {
     io: &'a Async<T>,
     op: OpKind,
-    /// A stream socket: a short read proves it drained.
-    stream: bool,
+    /// The readiness path, for a reactor without the completion capability.
+    ready_io: ReadyIo<T, B>,
     state: State<'a, B>,
 }
 
@@ -100,15 +155,12 @@ enum State<'a, B> {
 // The buffer is never pinned: it moves into the reactor and back by value.
 impl<T, B> Unpin for OwnedIo<'_, T, B> {}
 
-impl<'a, T, B: OwnedBuf> OwnedIo<'a, T, B>
-where
-    for<'b> &'b T: Read + Write,
-{
-    fn new(io: &'a Async<T>, op: OpKind, buf: B, stream: bool) -> Self {
+impl<'a, T, B: OwnedBuf> OwnedIo<'a, T, B> {
+    fn new(io: &'a Async<T>, op: OpKind, buf: B, ready_io: ReadyIo<T, B>) -> Self {
         OwnedIo {
             io,
             op,
-            stream,
+            ready_io,
             state: State::Idle(buf),
         }
     }
@@ -117,32 +169,6 @@ where
         match self.op {
             OpKind::Read => Direction::Read,
             _ => Direction::Write,
-        }
-    }
-
-    /// One readiness attempt: wait, then a normal read or write on the
-    /// owned buffer's bytes.
-    fn poll_ready_io(&self, buf: &mut B, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let io = self.io;
-        match self.op {
-            OpKind::Read if self.stream => {
-                let len = buf.bytes_mut().len();
-                io.poll_read_stream(cx, len, |io, limit| {
-                    let bytes = buf.bytes_mut();
-                    let end = limit.map_or(bytes.len(), |l| l.min(bytes.len()));
-                    (&mut &*io).read(&mut bytes[..end])
-                })
-            }
-            OpKind::Read => io.poll_read_with(cx, |io, limit| {
-                let bytes = buf.bytes_mut();
-                let end = limit.map_or(bytes.len(), |l| l.min(bytes.len()));
-                (&mut &*io).read(&mut bytes[..end])
-            }),
-            _ => io.poll_write_with(cx, |io, limit| {
-                let bytes = buf.bytes();
-                let end = limit.map_or(bytes.len(), |l| l.min(bytes.len()));
-                (&mut &*io).write(&bytes[..end])
-            }),
         }
     }
 }
@@ -160,10 +186,7 @@ fn unbox<B: OwnedBuf>(buf: Box<dyn OwnedBuf>) -> B {
     }
 }
 
-impl<T, B: OwnedBuf> Future for OwnedIo<'_, T, B>
-where
-    for<'b> &'b T: Read + Write,
-{
+impl<T, B: OwnedBuf> Future for OwnedIo<'_, T, B> {
     type Output = BufResult<usize, B>;
 
     /// # Panics
@@ -179,7 +202,7 @@ where
                     let source = this.io.source();
                     let Some(completion) = source.reactor().completion() else {
                         // Readiness: the reactor has no completion path.
-                        let poll = this.poll_ready_io(&mut buf, cx);
+                        let poll = (this.ready_io)(this.io, &mut buf, cx);
                         return match poll {
                             Poll::Ready(result) => Poll::Ready(BufResult(result, buf)),
                             Poll::Pending => {
