@@ -266,18 +266,22 @@
 //! connections and −17 %, −10 %, −31 %, −24 % at 256. The syscall count is the one figure
 //! the noise does not touch: 0.2–0.4 per round trip (the enters) instead
 //! of 2.0–2.1 (`recv` and `send`). What it does not win: one connection
-//! (run A, 1×64: 13292 ns against 11579 ns, an enter per round trip either
-//! way plus the operation's bookkeeping), 16 KiB messages (the copy
-//! dominates: run A, 256×16384, 10769 ns against 10787 ns borrowed), and
-//! epoll, which in run A was below it at both sizes.
+//! against the borrowed-buffer echo (run A, 1×64: 13292 ns against 11579
+//! ns; the owned readiness echo took 14671 ns: an enter per round trip
+//! either way, plus the operation's bookkeeping), 16 KiB messages against
+//! the borrowed-buffer echo (the copies dominate: run A, 256×16384, 10769
+//! ns against 10787 ns; owned readiness 13165 ns), and epoll, which was
+//! below it in run A at both sizes, level in run C at 16 connections and
+//! above it in runs B and C otherwise.
 //!
 //! **Decision**: kept, as an experimental opt-in (off by default). The
 //! issue's rule (server CPU per round trip at least 10 % below this
 //! reactor's readiness mode at 16 and 256 connections) is met on the
 //! median of the four runs at both sizes (−14 %, −15 %), and in seven of
 //! the eight per-run figures; not in every run, on a machine this noisy.
-//! The readiness mode stays the default: it serves every API, and epoll
-//! matched completion mode in run A.
+//! The readiness mode stays the default: it serves every API at once,
+//! and completion mode's advantage does not hold against epoll in every
+//! run (run A).
 //!
 //! Commands (five repeats, interleaved):
 //!
