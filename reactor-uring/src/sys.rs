@@ -791,7 +791,12 @@ impl Lent {
     /// Leaks `buf` and returns it with the pointer and length the entry
     /// names: the bytes a read fills or a write sends.
     fn new(buf: Box<dyn OwnedBuf>, op: OpKind) -> (Lent, *mut u8, u32) {
-        let buf: &'static mut dyn OwnedBuf = Box::leak(buf);
+        let mut lent = NonNull::from(Box::leak(buf));
+        // SAFETY: `lent` was just leaked from its box: valid, and unique
+        // (nothing else has it yet). The kernel's pointer is derived from
+        // it, so it stays valid for as long as `lent` is not turned back
+        // into a box (the `# Invariant`).
+        let buf = unsafe { lent.as_mut() };
         let (ptr, len) = match op {
             OpKind::Read => {
                 let bytes = buf.bytes_mut();
@@ -805,7 +810,7 @@ impl Lent {
         // A longer buffer moves at most `u32::MAX` bytes per operation, as
         // a short read or write.
         let len = u32::try_from(len).unwrap_or(u32::MAX);
-        (Lent(NonNull::from(buf)), ptr, len)
+        (Lent(lent), ptr, len)
     }
 
     /// The box back, for the caller or to drop it.
