@@ -42,6 +42,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::Error;
+use crate::completion::Completion;
 use crate::reactor::{
     Direction, Interest, IoFault, Reactor, ReactorStats, SourceKey, Tick, TimerKey, Turn,
 };
@@ -132,6 +133,9 @@ pub trait Decorator: Send + Sync {
     fn guest_wait(&self) -> Result<Option<Instant>, Error> {
         self.inner().guest_wait()
     }
+    fn completion(&self) -> Option<&dyn Completion> {
+        self.inner().completion()
+    }
 }
 
 impl<D: Decorator> Reactor for D {
@@ -199,5 +203,8 @@ impl<D: Decorator> Reactor for D {
     }
     fn guest_wait(&self) -> Result<Option<Instant>, Error> {
         Decorator::guest_wait(self)
+    }
+    fn completion(&self) -> Option<&dyn Completion> {
+        Decorator::completion(self)
     }
 }

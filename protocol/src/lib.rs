@@ -7,7 +7,9 @@
 //! [`signal`]s and child [`process`]es are written once against the
 //! [`Reactor`] and [`Spawn`] traits. Implement those traits when you write
 //! a backend (`baton-reactor-kit` has the shared bookkeeping, [`decorate`]
-//! wraps an existing reactor). See also `baton-executor`
+//! wraps an existing reactor; [`completion`] is the optional, experimental
+//! capability of owned-buffer I/O a completion reactor such as io_uring
+//! offers). See also `baton-executor`
 //! (executors and `block_on`), `baton-reactor-epoll` / `baton-reactor-poll`
 //! (reactors), `baton-testing` (virtual time and fault injection),
 //! `baton-conformance` (the suite that proves a backend is a drop-in), and
@@ -82,6 +84,7 @@
 #![deny(unsafe_code)]
 
 pub mod awaitable;
+pub mod completion;
 pub mod coop;
 pub mod decorate;
 pub mod dump;

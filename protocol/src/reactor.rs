@@ -13,6 +13,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::Error;
+use crate::completion::Completion;
 
 pub use crate::wake::wake_all;
 
@@ -127,7 +128,8 @@ raw_u64!(SourceKey, TimerKey, Tick);
 #[non_exhaustive]
 pub struct Turn {
     /// Readiness events dispatched to registered sources (events for sources
-    /// deregistered meanwhile are dropped and not counted).
+    /// deregistered meanwhile are dropped and not counted), and completions
+    /// of owned-buffer operations ([`Reactor::completion`]) reaped.
     pub events: usize,
     /// Timers that fired.
     pub timers_fired: usize,
@@ -473,6 +475,21 @@ pub trait Reactor: Send + Sync {
     /// branch; fault-injecting decorators override it.
     fn io_fault(&self, key: SourceKey, dir: Direction) -> Option<IoFault> {
         let _ = (key, dir);
+        None
+    }
+
+    /// The completion capability (experimental): operations with owned
+    /// buffers submitted to the kernel, as io_uring runs them. The
+    /// protocol's owned-buffer operations
+    /// ([`Async::read_owned`](crate::io::Async::read_owned) and friends) use
+    /// it when it is offered and fall back to readiness otherwise.
+    ///
+    /// # Return value
+    ///
+    /// `None` (the default): the reactor is readiness only. A decorator
+    /// forwards its inner reactor's answer unless it changes the I/O path
+    /// (a fault injector hides it, so that its faults apply).
+    fn completion(&self) -> Option<&dyn Completion> {
         None
     }
 }

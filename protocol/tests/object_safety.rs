@@ -27,3 +27,9 @@ fn raw_join() {
 fn erased_future() {
     assert_is_object_safe::<dyn ErasedFuture>();
 }
+
+#[test]
+fn completion() {
+    assert_is_object_safe::<dyn baton_protocol::completion::Completion>();
+    assert_is_object_safe::<dyn baton_protocol::completion::OwnedBuf>();
+}

@@ -101,3 +101,14 @@ fn signal_and_process_types() {
     send_sync_unpin::<ChildStdout>();
     send_sync_unpin::<ChildStderr>();
 }
+
+#[test]
+fn owned_buffer_types() {
+    use baton_protocol::completion::{BufResult, Slice};
+    use baton_protocol::io::OwnedIo;
+    // The owned-buffer future moves between threads with its buffer.
+    send::<OwnedIo<'static, std::net::TcpStream, Vec<u8>>>();
+    unpin::<OwnedIo<'static, std::net::TcpStream, Vec<u8>>>();
+    send_sync_unpin::<Slice<Vec<u8>>>();
+    send_sync_unpin::<BufResult<usize, Vec<u8>>>();
+}

@@ -57,6 +57,16 @@ pub trait Os: Send + Sync + 'static {
     /// notification's own.
     fn events(waiter: &Self::Waiter) -> impl Iterator<Item = (SourceKey, Readiness)> + '_;
 
+    /// Moves into `wakers` the wakers of operations the last wait
+    /// completed other than readiness (a completion reactor's owned-buffer
+    /// operations, [`Reactor::completion`]), and returns how many
+    /// completions there were: each counts as an event of the turn. None
+    /// (the default) for a readiness-only poller.
+    fn completed(waiter: &mut Self::Waiter, wakers: &mut Vec<Waker>) -> usize {
+        let _ = (waiter, wakers);
+        0
+    }
+
     /// Makes the current or next wait return, from any thread.
     fn notify(registrar: &Self::Registrar);
 
@@ -152,6 +162,12 @@ impl<O: Os> Driver<O> {
                 wakers: Vec::new(),
             }),
         }
+    }
+
+    /// The registration half of the OS glue: for a reactor whose glue
+    /// offers more than readiness (completion I/O) on the same poller.
+    pub fn registrar(&self) -> &O::Registrar {
+        self.sources.registrar()
     }
 
     fn notify(&self) {
@@ -265,6 +281,7 @@ impl<O: Os> Reactor for Driver<O> {
                 events += 1;
             }
         }
+        events += O::completed(&mut park.waiter, &mut wakers);
         let unparked = self.unparked.swap(false, Ordering::AcqRel);
         drop(park);
         wake_all(wakers.drain(..));

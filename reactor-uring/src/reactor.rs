@@ -1,6 +1,7 @@
 //! [`UringReactor`] and its [`Builder`]: the kit's [`Driver`] over the
 //! io_uring glue.
 
+use baton_protocol::completion::Completion;
 use baton_protocol::decorate::Decorator;
 use baton_protocol::{Error, Reactor};
 use baton_reactor_kit::Driver;
@@ -18,6 +19,9 @@ use crate::sys::{Config, Ring, Uring};
 pub struct UringReactor {
     driver: Driver<Uring>,
     entries: u32,
+    /// Completion mode: [`Reactor::completion`] offers the ring's
+    /// owned-buffer operations.
+    completion: bool,
 }
 
 impl UringReactor {
@@ -72,6 +76,11 @@ impl UringReactor {
     pub fn entries(&self) -> u32 {
         self.entries
     }
+
+    /// Whether the reactor runs in completion mode ([`Builder::completion`]).
+    pub fn is_completion(&self) -> bool {
+        self.completion
+    }
 }
 
 /// Every [`Reactor`] method is the driver's: the type only names the glue.
@@ -80,6 +89,15 @@ impl Decorator for UringReactor {
 
     fn inner(&self) -> &Self::Inner {
         &self.driver
+    }
+
+    /// The ring's owned-buffer operations, in completion mode.
+    fn completion(&self) -> Option<&dyn Completion> {
+        if self.completion {
+            Some(self.driver.registrar())
+        } else {
+            None
+        }
     }
 }
 
@@ -100,18 +118,44 @@ impl Builder {
         self
     }
 
+    /// Completion mode (experimental, off by default): the protocol's
+    /// owned-buffer operations
+    /// ([`read_owned`](baton_protocol::io::Async::read_owned),
+    /// [`write_owned`](baton_protocol::io::Async::write_owned)) are
+    /// submitted to the ring as `RECV` / `SEND` (`READ` / `WRITE` on
+    /// non-sockets) instead of waiting for readiness; everything else is
+    /// unchanged. See "Completion I/O" in the [crate documentation](crate)
+    /// for what it costs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use baton_protocol::Reactor;
+    /// use baton_reactor_uring::UringReactor;
+    ///
+    /// if let Ok(reactor) = UringReactor::builder().completion(true).build() {
+    ///     assert!(reactor.completion().is_some());
+    /// }
+    /// ```
+    pub fn completion(mut self, on: bool) -> Builder {
+        self.config.completion = on;
+        self
+    }
+
     /// Opens the ring.
     ///
     /// # Errors
     ///
-    /// As [`UringReactor::new`]; also [`Error::Io`] with `EINVAL` for zero
-    /// entries.
+    /// As [`UringReactor::new`], and [`Error::Unsupported`] in completion
+    /// mode when the kernel lacks `RECV`, `SEND`, `READ`, `WRITE` or
+    /// `ASYNC_CANCEL`; also [`Error::Io`] with `EINVAL` for zero entries.
     pub fn build(self) -> Result<UringReactor, Error> {
         let (ring, waiter) = Ring::open(self.config)?;
         let entries = ring.entries();
         Ok(UringReactor {
             driver: Driver::from_parts(ring, waiter),
             entries,
+            completion: self.config.completion,
         })
     }
 }

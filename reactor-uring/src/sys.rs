@@ -17,6 +17,11 @@
 //!   completions it reaped as `(SourceKey, Readiness)` pairs, and `notify`
 //!   (a `NOP` submitted from the notifying thread) to end a wait from any
 //!   thread.
+//! - [`Ops`], the owned-buffer operations of completion mode (`RECV`,
+//!   `SEND`, `READ`, `WRITE`): the [`Completion`] the reactor offers when
+//!   built with it. Each operation's buffer is held here, leaked from its
+//!   box, from the submission until the park reaps its completion; a
+//!   cancelled one is dropped then, never before.
 //!
 //! # Sharing one ring between threads
 //!
@@ -37,7 +42,10 @@
 //! flips when `reregister` replaces it, so the old poll's last completion
 //! is told apart), or the probe. The table's slot indexes stay below 2^30
 //! (a registration beyond that fails). Internal operations use keys with
-//! the retired generation `u32::MAX`, which no source ever has.
+//! the retired generation `u32::MAX`, which no source ever has: the
+//! unpark `NOP`, the removes and cancels (the three highest values), and
+//! owned-buffer operations, whose low half is their slot in [`Ops`]
+//! (below 2^31, so never one of the three).
 
 #![allow(
     unsafe_code,
@@ -49,9 +57,12 @@ use std::fmt;
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use baton_protocol::completion::{Completed, Completion, OpKey, OpKind, OwnedBuf, Refused};
 use baton_protocol::reactor::SourceKey;
 use baton_protocol::{Direction, Error, Interest};
 use baton_reactor_kit::{Mode, Os, Readiness, Registrar};
@@ -63,8 +74,15 @@ const UNPARK: u64 = u64::MAX;
 /// The user_data of `POLL_REMOVE`s, whose own completions say nothing the
 /// reactor needs (only failures arrive, where the kernel skips successes).
 const REMOVE: u64 = u64::MAX - 1;
+/// The user_data of `ASYNC_CANCEL`s: only a failed one completes (when
+/// the kernel skips successes), and it says nothing the reactor needs (the
+/// cancelled operation's own completion follows, or came first).
+const CANCEL: u64 = u64::MAX - 2;
 /// Keys of internal operations have this high half (a retired generation).
 const INTERNAL: u64 = 0xFFFF_FFFF;
+/// Owned-buffer operations' slots are below this, so their user_data is
+/// never one of the three above.
+const OP_LIMIT: u32 = 1 << 31;
 
 /// Where the tag sits in a poll's user_data: bits 30 and 31 of the index.
 const TAG_SHIFT: u32 = 30;
@@ -109,8 +127,10 @@ fn poll_add(fd: RawFd, mask: u32, user_data: u64, multi: bool) -> squeue::Entry 
 
 /// What `fstat` says an fd is.
 enum Kind {
-    /// A socket, pipe, FIFO, character device, eventfd...: pollable.
-    Pollable,
+    /// A socket, pipe, FIFO, character device, eventfd...: pollable;
+    /// `true` for a socket (owned-buffer operations use `RECV` and `SEND`
+    /// on it, `READ` and `WRITE` elsewhere).
+    Pollable(bool),
     /// A regular file or a directory: io_uring polls it as always ready, as
     /// poll(2) does, and epoll refuses it with `EPERM` (Decision 4).
     File,
@@ -134,7 +154,7 @@ fn stat(fd: RawFd) -> io::Result<(Kind, Identity)> {
     let kind = if mode == libc::S_IFREG || mode == libc::S_IFDIR {
         Kind::File
     } else {
-        Kind::Pollable
+        Kind::Pollable(mode == libc::S_IFSOCK)
     };
     Ok((kind, (stat.st_dev, stat.st_ino)))
 }
@@ -149,11 +169,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct Config {
     /// Submission queue entries (the kernel rounds up to a power of two).
     pub(crate) entries: u32,
+    /// Completion mode: the opcodes of owned-buffer operations are probed
+    /// for at open.
+    pub(crate) completion: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { entries: 256 }
+        Config {
+            entries: 256,
+            completion: false,
+        }
     }
 }
 
@@ -175,6 +201,8 @@ struct Reg {
     tag: u64,
     /// A probe is in the kernel (or queued for it) and has not completed.
     probe: bool,
+    /// The fd is a socket.
+    socket: bool,
 }
 
 /// The registered fds, by number and by key.
@@ -216,6 +244,8 @@ pub(crate) struct Ring {
     ring: IoUring,
     submission: Mutex<Submission>,
     regs: Mutex<Regs>,
+    /// The owned-buffer operations (completion mode).
+    ops: Mutex<Ops>,
     /// Entries that may skip their completion on success
     /// (`IOSQE_CQE_SKIP_SUCCESS`, 5.17): without it, removes complete too.
     skip: squeue::Flags,
@@ -234,6 +264,11 @@ impl fmt::Debug for Ring {
 #[derive(Debug, Default)]
 pub(crate) struct Waiter {
     events: Vec<(SourceKey, Readiness)>,
+    /// The wakers of the owned-buffer operations it completed.
+    woken: Vec<Waker>,
+    /// How many owned-buffer operations it completed (cancelled ones
+    /// excluded).
+    completions: usize,
 }
 
 /// Whether an error means the kernel refuses io_uring itself: too old
@@ -293,6 +328,22 @@ impl Ring {
                 return Err(Error::Unsupported(missing));
             }
         }
+        if config.completion {
+            for code in [
+                opcode::Recv::CODE,
+                opcode::Send::CODE,
+                opcode::Read::CODE,
+                opcode::Write::CODE,
+                opcode::AsyncCancel::CODE,
+            ] {
+                if !probe.is_supported(code) {
+                    return Err(Error::Unsupported(
+                        "the kernel's io_uring lacks an opcode of completion mode \
+                         (RECV, SEND, READ, WRITE, ASYNC_CANCEL)",
+                    ));
+                }
+            }
+        }
         let params = ring.params();
         if !params.is_feature_ext_arg() {
             return Err(Error::Unsupported(
@@ -315,6 +366,7 @@ impl Ring {
             ring,
             submission: Mutex::new(Submission::default()),
             regs: Mutex::new(Regs::default()),
+            ops: Mutex::new(Ops::default()),
             skip,
         };
         Ok((ring, Waiter::default()))
@@ -340,11 +392,14 @@ impl Ring {
                 // `&mut Submission` proves it), so this is the only
                 // submission queue view (its `# Invariant`).
                 let mut sq = unsafe { self.ring.submission_shared() };
-                // SAFETY: every entry this module builds is a POLL_ADD,
-                // POLL_REMOVE or NOP: none carries a pointer or a buffer,
-                // so there is nothing that must outlive the operation. The
-                // fd of a POLL_ADD is only a number to the kernel (a closed
-                // one completes with `EBADF`).
+                // SAFETY: the entries this module builds are POLL_ADD,
+                // POLL_REMOVE, NOP and ASYNC_CANCEL, which carry no pointer
+                // (an fd is only a number to the kernel: a closed one
+                // completes with `EBADF`), and the owned-buffer operations
+                // of `Ring::submit_op`, whose buffer pointer stays valid
+                // until their completion is reaped: the buffer is a `Lent`
+                // held by `Ops` until then (its `# Invariant`), and leaked
+                // if the ring is dropped first.
                 if unsafe { sq.push(entry) }.is_ok() {
                     return Ok(());
                 }
@@ -398,10 +453,13 @@ impl Ring {
             .flags(self.skip)
     }
 
-    /// Reaps the completion queue into `events`, re-arming the multishot
-    /// polls the kernel ended.
-    fn reap(&self, events: &mut Vec<(SourceKey, Readiness)>) {
+    /// Reaps the completion queue into `waiter`, re-arming the multishot
+    /// polls the kernel ended and completing owned-buffer operations.
+    fn reap(&self, waiter: &mut Waiter) {
+        let events = &mut waiter.events;
         let mut rearm = Vec::new();
+        // Buffers of cancelled operations, dropped after every lock.
+        let mut released = Vec::new();
         {
             // SAFETY: only the park reads the completion queue, and the
             // driver serializes parks: this is the only view.
@@ -409,8 +467,22 @@ impl Ring {
             for cqe in cq {
                 let user_data = cqe.user_data();
                 if user_data >> 32 == INTERNAL {
-                    // The unpark NOP, or a remove that failed because its
-                    // poll had already ended: nothing to report.
+                    // An owned-buffer operation's slot (truncation is
+                    // the point: the low half), or the unpark NOP, a
+                    // remove or cancel that failed because its target had
+                    // already ended: nothing to report.
+                    #[allow(clippy::cast_possible_truncation, reason = "the low half is the slot")]
+                    let slot = user_data as u32;
+                    if slot < OP_LIMIT {
+                        let mut ops = lock(&self.ops);
+                        match ops.complete(slot, cqe.result()) {
+                            Finished::Woke(waker) => {
+                                waiter.completions += 1;
+                                waiter.woken.extend(waker);
+                            }
+                            Finished::Released(buf) => released.push(buf),
+                        }
+                    }
                     continue;
                 }
                 let key = user_data & !TAG_MASK;
@@ -427,6 +499,7 @@ impl Ring {
         if !rearm.is_empty() {
             let _ = self.submit(&rearm, Submit::Batched, true);
         }
+        drop(released);
     }
 
     /// A poll of `key` ended (its last completion had no `F_MORE`): a
@@ -508,6 +581,8 @@ impl Os for Uring {
     /// with nothing to submit (the completions are in shared memory).
     fn wait(ring: &Ring, waiter: &mut Waiter, deadline: Option<Instant>) -> io::Result<()> {
         waiter.events.clear();
+        waiter.woken.clear();
+        waiter.completions = 0;
         let (queued, overflow) = {
             let mut submission = lock(&ring.submission);
             for entry in std::mem::take(&mut submission.backlog) {
@@ -550,12 +625,17 @@ impl Os for Uring {
             // `EINTR` included: the driver makes it an empty turn.
             Err(e) => return Err(e),
         }
-        ring.reap(&mut waiter.events);
+        ring.reap(waiter);
         Ok(())
     }
 
     fn events(waiter: &Waiter) -> impl Iterator<Item = (SourceKey, Readiness)> + '_ {
         waiter.events.iter().copied()
+    }
+
+    fn completed(waiter: &mut Waiter, wakers: &mut Vec<Waker>) -> usize {
+        wakers.append(&mut waiter.woken);
+        std::mem::take(&mut waiter.completions)
     }
 
     /// The ring's fd: it polls readable while the completion queue holds
@@ -598,8 +678,9 @@ impl Registrar for Ring {
                     "regular files and directories cannot be registered",
                 ));
             }
-            (Kind::Pollable, identity) => identity,
+            (Kind::Pollable(socket), identity) => (socket, identity),
         };
+        let (socket, identity) = identity;
         let key = key.into_raw();
         if key & TAG_MASK != 0 {
             return Err(Error::Io(io::Error::new(
@@ -619,6 +700,7 @@ impl Registrar for Ring {
                 mask,
                 tag: 0,
                 probe: false,
+                socket,
             };
             regs.by_fd.insert(fd, reg);
             regs.fd_of.insert(key, fd);
@@ -687,5 +769,315 @@ impl Registrar for Ring {
             }
             Err(_) => false,
         }
+    }
+}
+
+/// A buffer lent to the kernel by an owned-buffer operation.
+///
+/// # Invariant
+///
+/// Made from a `Box<dyn OwnedBuf>` by [`Lent::new`] (leaked) and owned by
+/// the [`Ops`] slot that holds it; turned back into the box at most once,
+/// by [`Lent::into_box`], and only once the operation's completion has been
+/// reaped (or the entry was never queued). Until then nothing reads or
+/// writes through it but the kernel.
+struct Lent(NonNull<dyn OwnedBuf>);
+
+// SAFETY: a `Lent` owns a `Box<dyn OwnedBuf>` (its `# Invariant`), and
+// `OwnedBuf: Send`; the kernel's access does not depend on the thread.
+unsafe impl Send for Lent {}
+
+impl Lent {
+    /// Leaks `buf` and returns it with the pointer and length the entry
+    /// names: the bytes a read fills or a write sends.
+    fn new(buf: Box<dyn OwnedBuf>, op: OpKind) -> (Lent, *mut u8, u32) {
+        let mut lent = NonNull::from(Box::leak(buf));
+        // SAFETY: `lent` was just leaked from its box: valid, and unique
+        // (nothing else has it yet). The kernel's pointer is derived from
+        // it, so it stays valid for as long as `lent` is not turned back
+        // into a box (the `# Invariant`).
+        let buf = unsafe { lent.as_mut() };
+        let (ptr, len) = match op {
+            OpKind::Read => {
+                let bytes = buf.bytes_mut();
+                (bytes.as_mut_ptr(), bytes.len())
+            }
+            _ => {
+                let bytes = buf.bytes();
+                (bytes.as_ptr().cast_mut(), bytes.len())
+            }
+        };
+        // A longer buffer moves at most `u32::MAX` bytes per operation, as
+        // a short read or write.
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        (Lent(lent), ptr, len)
+    }
+
+    /// The box back, for the caller or to drop it.
+    fn into_box(self) -> Box<dyn OwnedBuf> {
+        // SAFETY: the pointer came from `Box::leak` in `Lent::new`, and
+        // the `# Invariant` makes this the only conversion back, after the
+        // kernel is done with the buffer.
+        unsafe { Box::from_raw(self.0.as_ptr()) }
+    }
+}
+
+/// Where an owned-buffer operation is.
+enum OpState {
+    /// In the kernel (or queued for it); `cancelled` once its future was
+    /// dropped: the buffer is dropped when the completion is reaped.
+    InFlight {
+        waker: Option<Waker>,
+        cancelled: bool,
+    },
+    /// Reaped, with the kernel's result; the buffer waits for `poll_op`.
+    Done(i32),
+}
+
+/// One operation: its generation (the high half of its [`OpKey`]), its
+/// buffer and state.
+struct OpSlot {
+    generation: u32,
+    op: Option<(Lent, OpState)>,
+}
+
+/// The owned-buffer operations, by slot; a slot is reused only after its
+/// completion was reaped, so a completion's user_data names one operation.
+#[derive(Default)]
+struct Ops {
+    slots: Vec<OpSlot>,
+    free: Vec<u32>,
+    /// Slots holding a buffer.
+    live: usize,
+}
+
+impl fmt::Debug for Ops {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ops").field("live", &self.live).finish()
+    }
+}
+
+/// What a reaped completion did.
+enum Finished {
+    /// The operation's future is woken (if it stored a waker).
+    Woke(Option<Waker>),
+    /// The operation was cancelled: its buffer is released.
+    Released(Option<Box<dyn OwnedBuf>>),
+}
+
+impl Ops {
+    /// A slot for a new operation: `(slot, generation)`; the buffer back
+    /// when every slot is taken.
+    fn insert(&mut self, buf: Lent) -> Result<(u32, u32), Lent> {
+        let state = OpState::InFlight {
+            waker: None,
+            cancelled: false,
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let Some(slot) = u32::try_from(self.slots.len())
+                    .ok()
+                    .filter(|&s| s < OP_LIMIT)
+                else {
+                    return Err(buf);
+                };
+                self.slots.push(OpSlot {
+                    generation: 0,
+                    op: None,
+                });
+                slot
+            }
+        };
+        let entry = &mut self.slots[slot as usize];
+        entry.generation = entry.generation.wrapping_add(1);
+        entry.op = Some((buf, state));
+        self.live += 1;
+        Ok((slot, entry.generation))
+    }
+
+    /// Frees `slot`, giving back its buffer.
+    fn remove(&mut self, slot: u32) -> Option<(Lent, OpState)> {
+        let op = self.slots.get_mut(slot as usize)?.op.take()?;
+        self.free.push(slot);
+        self.live -= 1;
+        Some(op)
+    }
+
+    /// The slot of `key`, if it names a live operation.
+    fn find(&mut self, key: OpKey) -> Option<(u32, &mut OpState)> {
+        let raw = key.into_raw();
+        let slot = u32::try_from(raw & 0xFFFF_FFFF).ok()?;
+        let entry = self.slots.get_mut(slot as usize)?;
+        if u64::from(entry.generation) != raw >> 32 {
+            return None;
+        }
+        entry.op.as_mut().map(|(_, state)| (slot, state))
+    }
+
+    /// The completion of `slot` was reaped.
+    fn complete(&mut self, slot: u32, result: i32) -> Finished {
+        let Some((_, state)) = self
+            .slots
+            .get_mut(slot as usize)
+            .and_then(|e| e.op.as_mut())
+        else {
+            return Finished::Woke(None);
+        };
+        match std::mem::replace(state, OpState::Done(result)) {
+            OpState::InFlight {
+                cancelled: true, ..
+            } => Finished::Released(self.remove(slot).map(|(buf, _)| buf.into_box())),
+            OpState::InFlight { waker, .. } => Finished::Woke(waker),
+            // One completion per operation: a second cannot come.
+            done @ OpState::Done(_) => {
+                *state = done;
+                Finished::Woke(None)
+            }
+        }
+    }
+}
+
+impl Drop for Ops {
+    /// Drops the buffers the kernel is done with; leaks those still in
+    /// flight, which the kernel may write until it has torn the ring down.
+    fn drop(&mut self) {
+        for entry in &mut self.slots {
+            if let Some((buf, OpState::Done(_))) = entry.op.take() {
+                drop(buf.into_box());
+            }
+        }
+    }
+}
+
+/// The result of a completion as `read(2)` reports it.
+fn io_result(result: i32) -> io::Result<usize> {
+    usize::try_from(result).map_err(|_| io::Error::from_raw_os_error(-result))
+}
+
+impl Ring {
+    /// Queues one owned-buffer operation's entry. An `Err` means it was
+    /// not queued (the caller may free the buffer); once queued, a failed
+    /// immediate submit is left to the next park's enter, which submits
+    /// whatever the queue holds.
+    fn submit_op(&self, entry: &squeue::Entry) -> io::Result<()> {
+        let mut submission = lock(&self.submission);
+        self.push(&mut submission, entry)?;
+        let now = submission.parking;
+        drop(submission);
+        if now {
+            let _ = self.ring.submit();
+        }
+        Ok(())
+    }
+}
+
+/// Completion mode: owned-buffer operations on registered sources, as
+/// `RECV` and `SEND` on sockets and `READ` and `WRITE` (at the file
+/// position) elsewhere, reaped by the park.
+impl Completion for Ring {
+    fn submit(&self, key: SourceKey, op: OpKind, buf: Box<dyn OwnedBuf>) -> Result<OpKey, Refused> {
+        let found = {
+            let regs = lock(&self.regs);
+            regs.fd_of
+                .get(&key.into_raw())
+                .and_then(|fd| regs.by_fd.get(fd).map(|reg| (*fd, reg.socket)))
+        };
+        let Some((fd, socket)) = found else {
+            return Err(Refused {
+                error: Error::NotRegistered,
+                buf,
+            });
+        };
+        let (lent, ptr, len) = Lent::new(buf, op);
+        let inserted = lock(&self.ops).insert(lent);
+        let (slot, generation) = match inserted {
+            Ok(inserted) => inserted,
+            // Never queued: the kernel never saw the buffer.
+            Err(lent) => {
+                return Err(Refused {
+                    error: Error::Io(io::Error::new(
+                        io::ErrorKind::OutOfMemory,
+                        "the io_uring reactor holds at most 2^31 operations",
+                    )),
+                    buf: lent.into_box(),
+                });
+            }
+        };
+        let fd = io_uring::types::Fd(fd);
+        let entry = match (op, socket) {
+            (OpKind::Read, true) => opcode::Recv::new(fd, ptr, len).build(),
+            (OpKind::Read, false) => opcode::Read::new(fd, ptr, len).offset(u64::MAX).build(),
+            (_, true) => opcode::Send::new(fd, ptr, len)
+                .flags(libc::MSG_NOSIGNAL)
+                .build(),
+            (_, false) => opcode::Write::new(fd, ptr, len).offset(u64::MAX).build(),
+        }
+        .user_data(INTERNAL << 32 | u64::from(slot));
+        if let Err(e) = self.submit_op(&entry) {
+            // Never queued: the kernel never saw the buffer.
+            let (buf, _) = lock(&self.ops)
+                .remove(slot)
+                .expect("the slot was inserted above and only its completion frees it");
+            return Err(Refused {
+                error: Error::Io(e),
+                buf: buf.into_box(),
+            });
+        }
+        Ok(OpKey::from_raw(
+            u64::from(generation) << 32 | u64::from(slot),
+        ))
+    }
+
+    fn poll_op(&self, op: OpKey, cx: &mut Context<'_>) -> Poll<Result<Completed, Error>> {
+        let mut ops = lock(&self.ops);
+        let Some((slot, state)) = ops.find(op) else {
+            return Poll::Ready(Err(Error::NotRegistered));
+        };
+        match state {
+            OpState::InFlight { waker, .. } => {
+                match waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => *waker = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            OpState::Done(result) => {
+                let result = io_result(*result);
+                let (buf, _) = ops.remove(slot).expect("found above");
+                Poll::Ready(Ok((result, buf.into_box())))
+            }
+        }
+    }
+
+    fn cancel(&self, op: OpKey) {
+        let mut ops = lock(&self.ops);
+        let Some((slot, state)) = ops.find(op) else {
+            return;
+        };
+        match state {
+            OpState::InFlight { waker, cancelled } => {
+                *waker = None;
+                *cancelled = true;
+                drop(ops);
+                let cancel = opcode::AsyncCancel::new(INTERNAL << 32 | u64::from(slot))
+                    .build()
+                    .user_data(CANCEL)
+                    .flags(self.skip);
+                // Kept in the backlog if the queues are full: the buffer
+                // is released when the operation completes, cancelled or
+                // not.
+                let _ = self.submit(&[cancel], Submit::Batched, true);
+            }
+            OpState::Done(_) => {
+                let released = ops.remove(slot).map(|(buf, _)| buf.into_box());
+                drop(ops);
+                drop(released);
+            }
+        }
+    }
+
+    fn in_flight(&self) -> usize {
+        lock(&self.ops).live
     }
 }

@@ -22,7 +22,10 @@ usage: cargo xtask bench [--quick] [--filter w1,w2] [--runtimes r1,r2]
                process_spawn, tcp_echo, resp, http, fs_read, idle_tasks, idle_conns)
   --runtimes   only these runtimes (baton-epoll-multi, baton-epoll-local,
                baton-poll-multi, baton-poll-local, baton-uring-multi,
-               baton-uring-local, tokio-multi, tokio-current,
+               baton-uring-local, baton-uring-completion-local,
+               baton-uring-owned-local, baton-epoll-owned-local
+               (the last three: owned-buffer echo, tcp_echo only),
+               tokio-multi, tokio-current,
                smol-multi, smol-local, host-tokio-multi, host-tokio-current,
                host-smol-multi, host-smol-local, mio, redis-server)
   --repeats    repeats per figure (5; 1 with --quick)

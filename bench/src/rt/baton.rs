@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use baton_executor::{LocalExecutor, Runtime};
 use baton_hyper::{BatonIo, BatonTimer};
+use baton_protocol::completion::{BufResult, Slice};
 use baton_protocol::net::{TcpListener as BatonListener, TcpStream};
 use baton_protocol::{Error, Handle, Promise, Reactor};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
@@ -59,6 +60,20 @@ impl Local {
     /// An executor on `reactor`.
     pub(crate) fn new(reactor: impl Reactor + 'static) -> Result<Local, Error> {
         Ok(Local(LocalExecutor::builder().reactor(reactor).build()?))
+    }
+}
+
+/// baton's `LocalExecutor` serving the owned-buffer echo
+/// (`read_owned` / `write_owned`): the completion I/O experiment, on a
+/// reactor in completion mode or by readiness.
+pub(crate) struct LocalOwned(LocalExecutor);
+
+impl LocalOwned {
+    /// An executor on `reactor`.
+    pub(crate) fn new(reactor: impl Reactor + 'static) -> Result<LocalOwned, Error> {
+        Ok(LocalOwned(
+            LocalExecutor::builder().reactor(reactor).build()?,
+        ))
     }
 }
 
@@ -180,7 +195,8 @@ macro_rules! baton_rt {
         $ty:ty,
         |$this:ident, $future:ident| $block_on:expr,
         |$spawned:ident| $spawn:expr,
-        |$rt:ident| $remote:expr
+        |$rt:ident| $remote:expr,
+        $serve_echo:ident
     ) => {
         impl Rt for $ty {
             type Remote = BatonRemote;
@@ -227,7 +243,7 @@ macro_rules! baton_rt {
             }
 
             fn serve_echo(listener: TcpListener) -> impl Future<Output = ()> {
-                serve_echo::<Self>(listener)
+                $serve_echo::<Self>(listener)
             }
 
             fn serve_http(listener: TcpListener) -> impl Future<Output = ()> {
@@ -252,25 +268,36 @@ baton_rt!(
     Multi,
     |this, future| this.0.block_on(future),
     |future| Multi::get().spawn(future),
-    |_this| BatonRemote::Native
+    |_this| BatonRemote::Native,
+    serve_echo
 );
 baton_rt!(
     HostTokio,
     |this, future| Ok::<_, Error>(this.host.block_on(&this.rt, future)),
     |future| baton_protocol::spawn(future),
-    |this| BatonRemote::Handle(this.host.handle().clone())
+    |this| BatonRemote::Handle(this.host.handle().clone()),
+    serve_echo
 );
 baton_rt!(
     HostSmol,
     |this, future| Ok::<_, Error>(this.block_on_hosted(future)),
     |future| baton_protocol::spawn(future),
-    |this| BatonRemote::Handle(this.host.handle().clone())
+    |this| BatonRemote::Handle(this.host.handle().clone()),
+    serve_echo
 );
 baton_rt!(
     Local,
     |this, future| this.0.block_on(future),
     |future| baton_executor::spawn_local(future),
-    |this| BatonRemote::Handle(this.0.handle().clone())
+    |this| BatonRemote::Handle(this.0.handle().clone()),
+    serve_echo
+);
+baton_rt!(
+    LocalOwned,
+    |this, future| this.0.block_on(future),
+    |future| baton_executor::spawn_local(future),
+    |this| BatonRemote::Handle(this.0.handle().clone()),
+    serve_echo_owned
 );
 
 async fn serve_echo<R: Rt>(listener: TcpListener) {
@@ -295,6 +322,39 @@ async fn echo(mut stream: TcpStream) {
                 }
             }
         }
+    }
+}
+
+async fn serve_echo_owned<R: Rt>(listener: TcpListener) {
+    let listener = BatonListener::from_std(listener).expect("a listening socket");
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        R::spawn(echo_owned(stream));
+    }
+}
+
+/// The echo written with owned buffers: one buffer moves into each read
+/// and, sliced to what was read, into the writes, and comes back.
+async fn echo_owned(stream: TcpStream) {
+    let mut buf = vec![0; super::ECHO_BUFFER];
+    loop {
+        let BufResult(read, back) = stream.read_owned(buf).await;
+        let n = match read {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let mut out = Slice::new(back, 0..n);
+        while !out.is_empty() {
+            let BufResult(written, back) = stream.write_owned(out).await;
+            match written {
+                Ok(0) | Err(_) => return,
+                Ok(w) => out = back.advance(w),
+            }
+        }
+        buf = out.into_inner();
     }
 }
 

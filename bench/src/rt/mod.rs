@@ -37,6 +37,15 @@ pub(crate) enum Kind {
     BatonUringMulti,
     /// baton: `LocalExecutor` on the io_uring reactor.
     BatonUringLocal,
+    /// The owned-buffer echo (`read_owned` / `write_owned`) on the io_uring
+    /// reactor in completion mode, `LocalExecutor` (echo only).
+    BatonUringCompletionLocal,
+    /// The owned-buffer echo on the io_uring reactor in readiness mode,
+    /// `LocalExecutor` (echo only): completion mode's baseline.
+    BatonUringOwnedLocal,
+    /// The owned-buffer echo on the epoll reactor, `LocalExecutor` (echo
+    /// only).
+    BatonEpollOwnedLocal,
     /// tokio's multi-thread runtime: the reference of every ratio.
     TokioMulti,
     /// tokio's current-thread runtime.
@@ -64,13 +73,16 @@ pub(crate) enum Kind {
 
 impl Kind {
     /// Every runtime, in table order.
-    pub(crate) const ALL: [Kind; 16] = [
+    pub(crate) const ALL: [Kind; 19] = [
         Kind::BatonEpollMulti,
         Kind::BatonEpollLocal,
         Kind::BatonPollMulti,
         Kind::BatonPollLocal,
         Kind::BatonUringMulti,
         Kind::BatonUringLocal,
+        Kind::BatonUringCompletionLocal,
+        Kind::BatonUringOwnedLocal,
+        Kind::BatonEpollOwnedLocal,
         Kind::TokioMulti,
         Kind::TokioCurrent,
         Kind::SmolMulti,
@@ -92,6 +104,9 @@ impl Kind {
             Kind::BatonPollLocal => "baton-poll-local",
             Kind::BatonUringMulti => "baton-uring-multi",
             Kind::BatonUringLocal => "baton-uring-local",
+            Kind::BatonUringCompletionLocal => "baton-uring-completion-local",
+            Kind::BatonUringOwnedLocal => "baton-uring-owned-local",
+            Kind::BatonEpollOwnedLocal => "baton-epoll-owned-local",
             Kind::TokioMulti => "tokio-multi",
             Kind::TokioCurrent => "tokio-current",
             Kind::SmolMulti => "smol-multi",
@@ -120,6 +135,17 @@ impl Kind {
                 | Kind::BatonPollLocal
                 | Kind::BatonUringMulti
                 | Kind::BatonUringLocal
+        ) || self.is_owned_echo()
+    }
+
+    /// A pair that runs the owned-buffer echo (the completion I/O
+    /// experiment): it takes part in `tcp_echo` only.
+    pub(crate) fn is_owned_echo(self) -> bool {
+        matches!(
+            self,
+            Kind::BatonUringCompletionLocal
+                | Kind::BatonUringOwnedLocal
+                | Kind::BatonEpollOwnedLocal
         )
     }
 
@@ -335,6 +361,21 @@ pub(crate) fn with_runtime<J: Job>(kind: Kind, job: J) -> Result<J::Output, Stri
         Kind::BatonUringLocal => {
             let reactor = baton_reactor_uring::UringReactor::new().map_err(err)?;
             job.run(&baton::Local::new(reactor).map_err(err)?)
+        }
+        Kind::BatonUringCompletionLocal => {
+            let reactor = baton_reactor_uring::UringReactor::builder()
+                .completion(true)
+                .build()
+                .map_err(err)?;
+            job.run(&baton::LocalOwned::new(reactor).map_err(err)?)
+        }
+        Kind::BatonUringOwnedLocal => {
+            let reactor = baton_reactor_uring::UringReactor::new().map_err(err)?;
+            job.run(&baton::LocalOwned::new(reactor).map_err(err)?)
+        }
+        Kind::BatonEpollOwnedLocal => {
+            let reactor = baton_reactor_epoll::EpollReactor::new().map_err(err)?;
+            job.run(&baton::LocalOwned::new(reactor).map_err(err)?)
         }
         Kind::TokioMulti => job.run(&tokio::Tokio::multi(workers).map_err(|e| e.to_string())?),
         Kind::TokioCurrent => job.run(&tokio::Tokio::current().map_err(|e| e.to_string())?),

@@ -271,7 +271,13 @@ impl Report {
     /// The tables, as `target/bench/latest.md` and the suite's output.
     pub(crate) fn markdown(&self) -> String {
         let mut md = String::new();
-        let columns: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_runtime()).collect();
+        // The owned-buffer echo pairs only where they were measured: they
+        // take part in tcp_echo alone.
+        let columns: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| k.is_runtime())
+            .filter(|k| !k.is_owned_echo() || self.rows.iter().any(|r| r.stats.contains_key(k)))
+            .collect();
         let header = |md: &mut String, first: &str, last: &str| {
             let _ = write!(md, "| workload | size | metric | {first}");
             for k in &columns {

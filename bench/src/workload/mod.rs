@@ -79,7 +79,9 @@ impl Workload {
     /// Whether `kind` takes part.
     pub(crate) fn runs_on(&self, kind: Kind) -> bool {
         match self.driver {
-            Driver::Child | Driver::IdleConns | Driver::Http => kind.is_runtime(),
+            Driver::Child | Driver::IdleConns | Driver::Http => {
+                kind.is_runtime() && !kind.is_owned_echo()
+            }
             Driver::Echo => kind.is_runtime() || kind == Kind::Mio,
             Driver::Resp => kind.resp_flags().is_some() || kind == Kind::Redis,
         }

@@ -29,9 +29,9 @@ pub(crate) fn suite() -> Suite {
 }
 
 /// The reactors: in the poll(2) build only the polling reactor, under the
-/// name `poll2`; otherwise epoll, poll and io_uring (the last only where the
-/// kernel allows io_uring: elsewhere its column is left out, and the reason
-/// printed). Each also runs under the test decorators of `baton-testing`:
+/// name `poll2`; otherwise epoll, poll and io_uring, in readiness and in
+/// completion mode (`uring-c`) (io_uring only where the kernel allows it:
+/// elsewhere its columns are left out, and the reason printed). Each also runs under the test decorators of `baton-testing`:
 /// virtual time (`vt(..)`) and seeded fault injection (`chaos(..)`).
 pub(crate) fn reactors() -> Vec<ReactorSpec> {
     let families = if cfg!(polling_test_poll_backend) {
@@ -42,7 +42,14 @@ pub(crate) fn reactors() -> Vec<ReactorSpec> {
             family("poll", PollReactor::new),
         ];
         match UringReactor::new() {
-            Ok(_) => families.push(family("uring", UringReactor::new)),
+            Ok(_) => {
+                families.push(family("uring", UringReactor::new));
+                // Completion mode: the owned-buffer operations run on the
+                // ring; everything else is the readiness column's.
+                families.push(family("uring-c", || {
+                    UringReactor::builder().completion(true).build()
+                }));
+            }
             Err(Error::Unsupported(why)) => {
                 eprintln!("conformance: skipping the uring column: {why}");
             }

@@ -138,6 +138,11 @@ impl<T> Async<T> {
         self.source.reactor()
     }
 
+    /// The registration, for the owned-buffer operations.
+    pub(crate) fn source(&self) -> &Source {
+        &self.source
+    }
+
     /// Deregisters the handle and gives it back, open and still in
     /// non-blocking mode.
     ///

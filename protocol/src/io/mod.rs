@@ -10,7 +10,9 @@
 //! example.
 
 mod async_fd;
+mod owned;
 mod read_write;
 mod source;
 
 pub use async_fd::{Async, Readable, Writable};
+pub use owned::OwnedIo;

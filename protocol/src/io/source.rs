@@ -49,6 +49,17 @@ impl Source {
         &self.reactor
     }
 
+    /// The source's key with its reactor.
+    pub(crate) fn key(&self) -> SourceKey {
+        self.key
+    }
+
+    /// Records, for the executor's wait report, that the task waits on
+    /// `dir` of this source (an owned-buffer operation in the reactor).
+    pub(crate) fn report_wait(&self, dir: Direction) {
+        wait::report(WaitFor::Io { fd: self.fd, dir });
+    }
+
     /// Closes the source through the protocol: waiters wake with
     /// [`Error::Closed`], and so does every later operation.
     pub(crate) fn close(&self) -> io::Result<()> {

@@ -11,7 +11,8 @@ use super::delegate::{as_fd, stream_io};
 use super::lookup::{ToSocketAddrs, each_addr};
 #[cfg(feature = "tokio-io")]
 use super::tokio_io::tokio_io;
-use crate::io::Async;
+use crate::completion::OwnedBuf;
+use crate::io::{Async, OwnedIo};
 
 /// A TCP connection.
 ///
@@ -91,6 +92,28 @@ impl TcpStream {
         Ok(TcpStream {
             inner: Async::new_nonblocking(stream)?,
         })
+    }
+
+    /// Reads into an owned buffer, from its start, and gives it back with
+    /// the byte count (0: end of stream): submitted to the kernel on a
+    /// reactor with the [completion capability](crate::Reactor::completion),
+    /// by readiness elsewhere. See [`Async::read_owned`].
+    ///
+    /// # Errors
+    ///
+    /// The read's error, in the [`BufResult`](crate::completion::BufResult).
+    pub fn read_owned<B: OwnedBuf>(&self, buf: B) -> OwnedIo<'_, std::net::TcpStream, B> {
+        self.inner.read_owned_stream(buf)
+    }
+
+    /// Writes an owned buffer's bytes (possibly a prefix) and gives it back
+    /// with the count. See [`Async::write_owned`].
+    ///
+    /// # Errors
+    ///
+    /// The write's error, in the [`BufResult`](crate::completion::BufResult).
+    pub fn write_owned<B: OwnedBuf>(&self, buf: B) -> OwnedIo<'_, std::net::TcpStream, B> {
+        self.inner.write_owned(buf)
     }
 
     /// Deregisters the stream and gives back the standard one, still in

@@ -12,7 +12,8 @@ use super::connect::connect;
 use super::delegate::{as_fd, stream_io};
 #[cfg(feature = "tokio-io")]
 use super::tokio_io::tokio_io;
-use crate::io::Async;
+use crate::completion::OwnedBuf;
+use crate::io::{Async, OwnedIo};
 
 /// A Unix-domain stream connection.
 ///
@@ -79,6 +80,34 @@ impl UnixStream {
         Ok(UnixStream {
             inner: Async::new(stream)?,
         })
+    }
+
+    /// Reads into an owned buffer, from its start, and gives it back with
+    /// the byte count (0: end of stream): submitted to the kernel on a
+    /// reactor with the [completion capability](crate::Reactor::completion),
+    /// by readiness elsewhere. See [`Async::read_owned`].
+    ///
+    /// # Errors
+    ///
+    /// The read's error, in the [`BufResult`](crate::completion::BufResult).
+    pub fn read_owned<B: OwnedBuf>(
+        &self,
+        buf: B,
+    ) -> OwnedIo<'_, std::os::unix::net::UnixStream, B> {
+        self.inner.read_owned_stream(buf)
+    }
+
+    /// Writes an owned buffer's bytes (possibly a prefix) and gives it back
+    /// with the count. See [`Async::write_owned`].
+    ///
+    /// # Errors
+    ///
+    /// The write's error, in the [`BufResult`](crate::completion::BufResult).
+    pub fn write_owned<B: OwnedBuf>(
+        &self,
+        buf: B,
+    ) -> OwnedIo<'_, std::os::unix::net::UnixStream, B> {
+        self.inner.write_owned(buf)
     }
 
     /// Deregisters the stream and gives back the standard one, still in

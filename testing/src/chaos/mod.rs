@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use baton_protocol::completion::Completion;
 use baton_protocol::decorate::Decorator;
 use baton_protocol::reactor::{IoFault, ReactorStats, SourceKey, Tick, TimerKey, Turn};
 use baton_protocol::{Direction, Error, Interest, Reactor};
@@ -561,6 +562,14 @@ impl<R: Reactor> Decorator for Chaos<R> {
         self.idle.shutdown();
         self.inner.shutdown();
         self.settle_held(|_| true);
+    }
+
+    /// None: the owned-buffer operations take the readiness path, where
+    /// this decorator's faults (`WouldBlock`, `Interrupted`, short
+    /// lengths) and held-back wake-ups apply; the inner reactor's
+    /// completion capability would bypass them.
+    fn completion(&self) -> Option<&dyn Completion> {
+        None
     }
 
     /// The inner reactor's fault if it has one, else — decided from the
