@@ -24,5 +24,20 @@ fn main() -> ExitCode {
         }
     }
     async_io::block_on(async_io::Timer::after(Duration::from_millis(1)));
+    // tokio's signal driver opens a socket pair of its own the first time a
+    // runtime with I/O is built, and keeps it for the process's life; it
+    // exists only where tokio's `signal` feature is compiled in, as in a
+    // workspace build where another crate (the bench's `tokio::process`)
+    // turns it on. Built and dropped here, before any case.
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => drop(rt),
+        Err(e) => {
+            eprintln!("hosts: cannot build a tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     host_backends::suite().main()
 }
