@@ -121,4 +121,5 @@ mod driver;
 mod host;
 mod task;
 
-pub use crate::host::{Hosted, SmolHost};
+pub use crate::host::SmolHost;
+pub use baton_reactor_kit::Hosted;

@@ -3,9 +3,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use baton_protocol::EnterGuard;
 use baton_protocol::{Error, Handle, Reactor, Spawn};
@@ -13,7 +11,7 @@ use baton_protocol::{Error, Handle, Reactor, Spawn};
 use crate::blocking::TokioPool;
 use crate::driver;
 use crate::task::Spawner;
-use baton_reactor_kit::HostState;
+use baton_reactor_kit::{HostState, Hosted};
 
 thread_local! {
     /// The host entered for the whole life of this thread, by
@@ -111,10 +109,7 @@ impl TokioHost {
     /// # Ok(()) }
     /// ```
     pub fn run<F: Future>(&self, future: F) -> Hosted<F> {
-        Hosted {
-            handle: self.handle.clone(),
-            future,
-        }
+        Hosted::new(self.handle.clone(), future)
     }
 
     /// Enters this host on the calling thread until the thread ends (or
@@ -193,35 +188,6 @@ impl TokioHost {
 impl fmt::Debug for TokioHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokioHost")
-            .field("handle", &self.handle)
-            .finish_non_exhaustive()
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// A future with a host entered around each poll; made by
-    /// [`TokioHost::run`].
-    #[must_use = "futures do nothing unless awaited"]
-    pub struct Hosted<F> {
-        handle: Handle,
-        #[pin]
-        future: F,
-    }
-}
-
-impl<F: Future> Future for Hosted<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let _entered = this.handle.enter();
-        this.future.poll(cx)
-    }
-}
-
-impl<F> fmt::Debug for Hosted<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hosted")
             .field("handle", &self.handle)
             .finish_non_exhaustive()
     }

@@ -133,4 +133,5 @@ mod driver;
 mod host;
 mod task;
 
-pub use crate::host::{Hosted, TokioHost};
+pub use crate::host::TokioHost;
+pub use baton_reactor_kit::Hosted;

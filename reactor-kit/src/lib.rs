@@ -67,6 +67,7 @@
 
 mod driver;
 mod host;
+mod hosted;
 mod pages;
 mod sources;
 mod sync;
@@ -77,6 +78,7 @@ mod loom;
 
 pub use self::driver::{Driver, Os};
 pub use self::host::{HostState, LiveTask, PollGate};
+pub use self::hosted::Hosted;
 pub use self::sources::{Mode, Readiness, Registrar, Sources};
 pub use self::timers::Timers;
 /// Wakes collected wakers outside every lock, each panic contained. It
