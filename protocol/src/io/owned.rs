@@ -93,11 +93,7 @@ fn ready_read<T, B: OwnedBuf>(
 where
     for<'a> &'a T: Read,
 {
-    io.poll_read_with(cx, |io, limit| {
-        let bytes = buf.bytes_mut();
-        let end = limit.map_or(bytes.len(), |l| l.min(bytes.len()));
-        (&mut &*io).read(&mut bytes[..end])
-    })
+    io.poll_read_with(cx, |io, limit| read_into(io, buf, limit))
 }
 
 fn ready_read_stream<T, B: OwnedBuf>(
@@ -109,11 +105,7 @@ where
     for<'a> &'a T: Read,
 {
     let len = buf.bytes_mut().len();
-    io.poll_read_stream(cx, len, |io, limit| {
-        let bytes = buf.bytes_mut();
-        let end = limit.map_or(bytes.len(), |l| l.min(bytes.len()));
-        (&mut &*io).read(&mut bytes[..end])
-    })
+    io.poll_read_stream(cx, len, |io, limit| read_into(io, buf, limit))
 }
 
 fn ready_write<T, B: OwnedBuf>(
@@ -124,11 +116,29 @@ fn ready_write<T, B: OwnedBuf>(
 where
     for<'a> &'a T: Write,
 {
-    io.poll_write_with(cx, |io, limit| {
-        let bytes = buf.bytes();
-        let end = limit.map_or(bytes.len(), |l| l.min(bytes.len()));
-        (&mut &*io).write(&bytes[..end])
-    })
+    io.poll_write_with(cx, |io, limit| write_from(io, buf, limit))
+}
+
+/// One read into `buf`, at most `limit` bytes of it (a fault injector's
+/// short read).
+fn read_into<T, B: OwnedBuf>(io: &T, buf: &mut B, limit: Option<usize>) -> io::Result<usize>
+where
+    for<'a> &'a T: Read,
+{
+    let bytes = buf.bytes_mut();
+    let end = limit.map_or(bytes.len(), |l| l.min(bytes.len()));
+    (&mut &*io).read(&mut bytes[..end])
+}
+
+/// One write from `buf`, at most `limit` bytes of it (a fault injector's
+/// short write).
+fn write_from<T, B: OwnedBuf>(io: &T, buf: &B, limit: Option<usize>) -> io::Result<usize>
+where
+    for<'a> &'a T: Write,
+{
+    let bytes = buf.bytes();
+    let end = limit.map_or(bytes.len(), |l| l.min(bytes.len()));
+    (&mut &*io).write(&bytes[..end])
 }
 
 /// The future of [`Async::read_owned`] and [`Async::write_owned`] (and of
