@@ -3,7 +3,9 @@
 //! futures-io reads into initialized bytes, and hyper hands out a fresh
 //! uninitialized view of its buffer (8 KiB or more) on every read, so each
 //! read zeroes what it asks for first. Asking for about as much as recent
-//! reads brought keeps that zeroing in proportion to the traffic.
+//! reads brought keeps that zeroing in proportion to the traffic. A window
+//! of [`ReadWindow::MIN`] bytes is not zeroed at all: it reads through a
+//! scratch buffer of the thread's, initialized once (see `io.rs`).
 
 /// How many bytes [`BatonIo`](crate::BatonIo)'s next read asks for: like
 /// hyper's own read strategy, it doubles after a read that filled it and

@@ -48,9 +48,12 @@ const REBASE_SLACK: usize = 64;
 /// - **Ordered**: due timers are woken earliest deadline first; equal
 ///   deadlines in the order they were inserted (or last
 ///   [`reset`](Timers::reset), which counts as inserting again).
-/// - **Exact next deadline**: [`next_deadline`](Timers::next_deadline) and
-///   [`begin_park`](Timers::begin_park) give the true nearest deadline, not a
-///   tick or slot boundary.
+/// - **Exact next deadline**: [`next_deadline`](Timers::next_deadline) gives
+///   the true nearest deadline, not a tick or slot boundary.
+///   [`begin_park`](Timers::begin_park) gives it too when it is in the
+///   wheel's lowest level (within 64 ticks, about 67 ms) or already queued;
+///   otherwise an earlier instant, the start of the wheel slot that holds
+///   it (see "Implementation notes").
 /// - **Never inline**: [`insert`](Timers::insert) and [`reset`](Timers::reset)
 ///   never fire, even for a deadline already past; the next `fire_due` does.
 /// - **Sticky**: a fired timer stays in the table, polls `Ready` and counts in
@@ -114,6 +117,17 @@ const REBASE_SLACK: usize = 64;
 /// per timer. A reset to a later deadline only rewrites the entry's
 /// deadline (as tokio's does): the wheel moves the entry on when it
 /// reaches its slot.
+///
+/// A park does not ask for that exact deadline when the nearest timer is
+/// still in a higher level of the wheel: `begin_park` then returns the
+/// start of its slot, and the park that ends there cascades the slot once
+/// (`fire_due`), as tokio's driver parks. A server that moves a far
+/// timeout on every request (hyper moves its 30 s header-read timer each
+/// time it starts reading a request) otherwise paid for cascading that
+/// timer down three levels at every park, only to move it again before it
+/// was due; the cost is at most one extra wake-up per level for a lone
+/// far timer. The lowest level stays exact, so a timer a few milliseconds
+/// away costs one wake-up, not two.
 ///
 /// | operation            | cost                                                        |
 /// |----------------------|-------------------------------------------------------------|
@@ -357,14 +371,17 @@ impl Timers {
 
     /// Starts a park: records that the caller is about to wait, and returns
     /// until when it may wait: the earlier of `limit` (`None`: no limit of
-    /// its own) and the nearest pending deadline; `None` means for ever.
+    /// its own) and the nearest pending deadline, or an instant before that
+    /// deadline when it is more than 64 ticks away (see "Exact next
+    /// deadline" on [`Timers`]); `None` means for ever. A park that ends
+    /// before the deadline fires nothing and parks again.
     ///
     /// Until [`end_park`](Timers::end_park), an `insert` or `reset` with a
     /// deadline before the returned instant returns `true` (once), telling
     /// its caller to wake the park.
     pub fn begin_park(&self, limit: Option<Instant>) -> Option<Instant> {
         let mut inner = self.lock();
-        let until = match (limit, inner.next_deadline()) {
+        let until = match (limit, inner.park_bound()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -582,6 +599,20 @@ impl Inner {
             }
             self.cascade(at);
         }
+    }
+
+    /// Until when a park may wait (see [`Timers::begin_park`]): the start of
+    /// the wheel's first slot when that slot is above the lowest level and
+    /// no queued timer comes first, else the exact nearest deadline.
+    fn park_bound(&mut self) -> Option<Instant> {
+        if let Some(at) = self.wheel.next_expiration()
+            && at.level > 0
+            && let Some(start) = self.wheel.instant(at.start)
+        {
+            let near = self.near.peek(&self.entries);
+            return Some(near.map_or(start, |near| near.min(start)));
+        }
+        self.next_deadline()
     }
 
     /// Whether a new `deadline` must wake the park in progress; the first

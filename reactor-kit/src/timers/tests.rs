@@ -259,6 +259,46 @@ fn shutdown_wakes_everything_and_refuses_the_rest() {
     assert_eq!((t.len(), t.fire_due(base + ms(20))), (0, 0));
 }
 
+/// A far timer moved later before every park, as hyper moves its header
+/// timeout at each request: the park waits until the start of the timer's
+/// slot, which never comes after the deadline, and the timer stays where it
+/// is; parks that end at those bounds reach the exact deadline, one level
+/// at a time, and fire it there, not earlier.
+#[test]
+fn parks_bound_far_timers_by_their_slot() {
+    let t = Timers::new();
+    let (log, waker) = logger();
+    let base = Instant::now();
+    t.fire_due(base);
+    let (key, _) = t.insert(base + ms(30_000), &waker(1)).unwrap();
+    let first = t.begin_park(None).unwrap();
+    t.end_park();
+    assert!(first < base + ms(30_000), "a bound, not the deadline");
+    let mut deadline = base + ms(30_000);
+    for step in 1..=100 {
+        deadline = base + ms(30_000) + us(step * 20);
+        t.reset(key, deadline).unwrap();
+        assert_eq!(t.begin_park(None), Some(first), "the slot did not move");
+        t.end_park();
+    }
+    assert_eq!(t.lock().entries[0].level, 2, "never cascaded");
+    let mut parks = 0;
+    loop {
+        let until = t.begin_park(None).unwrap();
+        t.end_park();
+        assert!(until <= deadline);
+        parks += 1;
+        if until == deadline {
+            break;
+        }
+        assert_eq!(t.fire_due(until), 0);
+    }
+    assert_eq!(parks, 3, "one park per level above the lowest, then exact");
+    assert_eq!(t.fire_due(deadline - Duration::from_nanos(1)), 0);
+    assert_eq!(t.fire_due(deadline), 1);
+    assert_eq!(take(&log), [1]);
+}
+
 /// Deadlines at every level of the wheel, each found exactly by
 /// `next_deadline` and fired exactly at it, not a nanosecond earlier.
 #[test]
@@ -552,11 +592,22 @@ fn matches_an_ordered_map() {
             10 => {
                 assert_eq!(t.next_deadline(), model.keys().next().map(|k| k.0));
             }
-            11 | 12 => {
-                // To the next deadline, as a parked reactor does.
+            11 => {
+                // To the next deadline, as a virtual clock does.
                 if let Some(next) = t.next_deadline() {
                     assert_eq!(Some(next), model.keys().next().map(|k| k.0));
                     now = now.max(next);
+                }
+            }
+            12 => {
+                // To the end of a park, which may come before the deadline.
+                let until = t.begin_park(None);
+                t.end_park();
+                let next = model.keys().next().map(|k| k.0);
+                assert_eq!(until.is_some(), next.is_some());
+                if let (Some(until), Some(next)) = (until, next) {
+                    assert!(until <= next, "round {round}: a park past a deadline");
+                    now = now.max(until);
                 }
             }
             13 => now += Duration::from_nanos((x >> 8) % 3_000_000_000_000),

@@ -60,7 +60,7 @@ struct Level {
 /// A wheel slot to process next.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Expiration {
-    level: usize,
+    pub(super) level: usize,
     slot: usize,
     /// The slot's first tick: no linked timer is earlier.
     pub(super) start: u64,
@@ -116,6 +116,13 @@ impl Wheel {
     pub(super) fn tick(&self, t: Instant) -> Option<u64> {
         self.origin?;
         Some(self.offset(t).map_or(u64::MAX, |when| when >> TICK_SHIFT))
+    }
+
+    /// The instant tick `tick` starts at; `None` until the wheel has seen
+    /// the clock, or past the range of `Instant`.
+    pub(super) fn instant(&self, tick: u64) -> Option<Instant> {
+        let nanos = tick.checked_mul(1 << TICK_SHIFT)?;
+        self.origin?.checked_add(Duration::from_nanos(nanos))
     }
 
     /// Notes that the caller's clock reads `now`, and returns its tick. An
