@@ -347,6 +347,37 @@ fn polls_are_counted_and_timed(case: Case) {
     );
     gate.set_result(()).unwrap();
     untimed.block_on(waiter).unwrap().unwrap().unwrap();
+
+    // A first pending poll with nothing to report is counted without a
+    // cold record; the ones after it are counted in the record, and the
+    // total is the same.
+    let parked = untimed.spawn(std::future::pending::<()>()).unwrap();
+    let dump = settle(&untimed, |d| {
+        d.task(parked.id())
+            .is_some_and(|t| t.state == TaskState::Waiting)
+    });
+    let task = dump.task(parked.id()).unwrap();
+    assert_eq!((task.polls, task.waits_for), (1, None), "{task}");
+    let gate = Promise::<()>::new();
+    let yielder = {
+        let gate = gate.clone();
+        untimed
+            .spawn(async move {
+                for _ in 0..3 {
+                    yield_now().await;
+                }
+                gate.await
+            })
+            .unwrap()
+    };
+    let dump = settle(&untimed, |d| waits(d, yielder.id()));
+    assert_eq!(
+        dump.task(yielder.id()).unwrap().polls,
+        4,
+        "three yields and the Promise"
+    );
+    gate.set_result(()).unwrap();
+    untimed.block_on(yielder).unwrap().unwrap().unwrap();
 }
 
 /// A task that takes a dump sees itself running, in its first poll.
