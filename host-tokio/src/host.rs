@@ -86,7 +86,12 @@ impl TokioHost {
             driver::watch(reactor)?
         };
         state.set_handle(handle.clone());
-        drop(rt.spawn(driver::drive(fd, Arc::clone(&state))));
+        // Unconstrained: the turns a timer asks for run inside the driver
+        // task, and tokio's cooperative budget must not make them yield
+        // (the turner would be woken by the budget, kicked again, and find
+        // the budget still spent).
+        let drive = driver::drive(driver::Turner::new(fd), Arc::clone(&state));
+        drop(rt.spawn(tokio::task::unconstrained(drive)));
         Ok(TokioHost { handle, state })
     }
 
