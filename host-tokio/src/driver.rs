@@ -1,7 +1,7 @@
 //! The guest reactor's turns, run by tokio.
 //!
 //! The reactor's poller fd is watched with tokio's `AsyncFd`, polled with a
-//! waker of its own (the [`Turner`]): when tokio's I/O driver finds the fd
+//! waker of its own (reactor-kit's `GuestTurns`): when tokio's I/O driver finds the fd
 //! readable it calls that waker, which runs the non-blocking
 //! [`park`](Reactor::park) right there, so the tasks the turn wakes are
 //! woken by the I/O driver's thread as tokio wakes its own sockets' tasks,
@@ -14,19 +14,19 @@
 //! tokio's timer does.
 
 use std::future::{Future, poll_fn};
+use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::pin::pin;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
 
 use baton_protocol::{Error, Reactor};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::time::Sleep;
 
-use baton_reactor_kit::HostState;
+use baton_reactor_kit::{GuestFdWatch, GuestTurns, HostState};
 
 /// The reactor's guest fd, as tokio's `AsyncFd` wants it.
 ///
@@ -46,175 +46,28 @@ impl AsRawFd for GuestFd {
     }
 }
 
-/// [`Turner::flags`]: a thread is running turns (the others leave them to
-/// it).
-const RUNNING: u8 = 1;
-/// [`Turner::flags`]: while [`RUNNING`], another kick asked to look at the
-/// fd's readiness again.
-const AGAIN: u8 = 2;
-/// [`Turner::flags`]: while [`RUNNING`], another kick asked for one more
-/// turn whatever the fd says (a timer fell due).
-const FORCE: u8 = 4;
+/// tokio's watch of the guest fd: its `AsyncFd`, readiness cleared as it
+/// is consumed.
+pub(crate) struct TokioWatch(AsyncFd<GuestFd>);
 
-/// Runs the reactor's turns for whoever asks ([`kick`](Turner::kick)): its
-/// own waker, which tokio's I/O driver calls when the guest fd turns
-/// readable, and the driver task, for timers.
-///
-/// One thread at a time runs turns; a kick arriving meanwhile is left to
-/// that thread (the `AGAIN` and `FORCE` flags), which looks at the fd again
-/// before it lets go, so no readiness is lost between its last look and its
-/// release.
-///
-/// Its waker is stored in tokio's registration of the fd while it waits,
-/// which keeps it alive: the runtime's I/O driver drops it at shutdown,
-/// after waking it with the shutdown error, and a turn that finds the
-/// reactor shut down stores it no more.
-pub(crate) struct Turner {
-    fd: AsyncFd<GuestFd>,
-    flags: AtomicU8,
-    /// What the driver task waits for.
-    timer: Mutex<Timer>,
-}
-
-/// What the turns tell the driver task.
-#[derive(Default)]
-struct Timer {
-    /// The reactor's nearest deadline, from the last turn's `guest_wait`.
-    deadline: Option<Instant>,
-    /// The reactor (or tokio's I/O driver) has shut down: no more turns.
-    done: bool,
-    /// The driver task, to wake when `deadline` moved earlier or `done`.
-    task: Option<Waker>,
-}
-
-impl Turner {
-    /// A turner over the watched fd.
-    pub(crate) fn new(fd: AsyncFd<GuestFd>) -> Arc<Turner> {
-        Arc::new(Turner {
-            fd,
-            flags: AtomicU8::new(0),
-            timer: Mutex::new(Timer::default()),
-        })
+impl TokioWatch {
+    /// The watch of the registered fd.
+    pub(crate) fn new(fd: AsyncFd<GuestFd>) -> Arc<GuestTurns<TokioWatch>> {
+        GuestTurns::new(TokioWatch(fd))
     }
+}
 
+impl GuestFdWatch for TokioWatch {
     fn reactor(&self) -> &dyn Reactor {
-        &*self.fd.get_ref().0
+        &*self.0.get_ref().0
     }
 
-    fn timer(&self) -> MutexGuard<'_, Timer> {
-        self.timer.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Runs turns while the fd is readable (and one anyway if `force`),
-    /// then leaves tokio this turner's waker, to be kicked again when the
-    /// fd next turns readable. If another thread is running turns, leaves
-    /// the work to it.
-    fn kick(self: &Arc<Self>, force: bool) {
-        let mine = if force { AGAIN | FORCE } else { AGAIN };
-        let mut flags = self.flags.load(Ordering::Acquire);
-        loop {
-            let next = if flags & RUNNING != 0 {
-                flags | mine
-            } else {
-                RUNNING
-            };
-            match self
-                .flags
-                .compare_exchange_weak(flags, next, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) if flags & RUNNING != 0 => return,
-                Ok(_) => break,
-                Err(now) => flags = now,
-            }
-        }
-        let waker = Waker::from(Arc::clone(self));
-        let mut cx = Context::from_waker(&waker);
-        let mut turn = force;
-        loop {
-            match self.fd.poll_read_ready(&mut cx) {
-                // Cleared before the turn: what turns the fd readable during
-                // it sets the readiness again (tokio's tick keeps a newer
-                // event from being cleared).
-                Poll::Ready(Ok(mut guard)) => {
-                    guard.clear_ready();
-                    turn = true;
-                }
-                // tokio's I/O driver shut down: the runtime is going.
-                Poll::Ready(Err(_)) => return self.done(),
-                Poll::Pending => {}
-            }
-            if turn {
-                turn = false;
-                if !self.turn() {
-                    return self.done();
-                }
-                continue;
-            }
-            // Nothing to do: let go, unless a kick came meanwhile.
-            match self
-                .flags
-                .compare_exchange(RUNNING, 0, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => return,
-                Err(flags) => {
-                    turn = flags & FORCE != 0;
-                    self.flags.store(RUNNING, Ordering::Release);
-                }
-            }
-        }
-    }
-
-    /// One non-blocking turn, then the deadline for the driver task; `false`
-    /// once the reactor has shut down.
-    fn turn(&self) -> bool {
-        let reactor = self.reactor();
-        if reactor.park(Some(Duration::ZERO), false).is_err() {
-            return false;
-        }
-        let Ok(deadline) = reactor.guest_wait() else {
-            return false;
-        };
-        let mut timer = self.timer();
-        if timer.deadline == deadline {
-            return true;
-        }
-        // A later deadline (or none) needs no wake-up: the task's sleep
-        // then ends early, in a spurious turn, and it sleeps again.
-        let earlier = match (timer.deadline, deadline) {
-            (_, None) => false,
-            (None, Some(_)) => true,
-            (Some(old), Some(new)) => new < old,
-        };
-        timer.deadline = deadline;
-        let task = if earlier { timer.task.clone() } else { None };
-        drop(timer);
-        if let Some(task) = task {
-            task.wake();
-        }
-        true
-    }
-
-    /// No more turns: this turner keeps `RUNNING` for ever, so later kicks
-    /// return at once, and the driver task ends.
-    fn done(&self) {
-        let task = {
-            let mut timer = self.timer();
-            timer.done = true;
-            timer.task.take()
-        };
-        if let Some(task) = task {
-            task.wake();
-        }
-    }
-}
-
-impl Wake for Turner {
-    fn wake(self: Arc<Self>) {
-        self.kick(false);
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.kick(false);
+    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // Cleared as consumed: tokio's tick keeps an event newer than the
+        // one seen here from being cleared.
+        self.0
+            .poll_read_ready(cx)
+            .map(|ready| ready.map(|mut guard| guard.clear_ready()))
     }
 }
 
@@ -241,30 +94,21 @@ enum Woke {
 /// Runs the first turn (which hands tokio the turner's waker), then the
 /// turns the reactor's timers ask for, until the reactor shuts down or the
 /// runtime drops this task.
-pub(crate) async fn drive(turner: Arc<Turner>, state: Arc<HostState>) {
+pub(crate) async fn drive(turns: Arc<GuestTurns<TokioWatch>>, state: Arc<HostState>) {
     let _stop = StopOnDrop(state);
     // Made at the first deadline: a runtime without time enabled panics
     // only once a protocol timer is used.
     let mut sleep = pin!(None::<Sleep>);
     let mut armed = None;
     loop {
-        turner.kick(true);
+        turns.kick(true);
         let woke = poll_fn(|cx| {
-            let mut timer = turner.timer();
-            if timer.done {
+            let Some(deadline) = turns.deadline(cx) else {
                 return Poll::Ready(Woke::Done);
-            }
-            if !timer
-                .task
-                .as_ref()
-                .is_some_and(|task| task.will_wake(cx.waker()))
-            {
-                timer.task = Some(cx.waker().clone());
-            }
-            let Some(deadline) = timer.deadline else {
+            };
+            let Some(deadline) = deadline else {
                 return Poll::Pending;
             };
-            drop(timer);
             if deadline <= Instant::now() {
                 return Poll::Ready(Woke::Due);
             }

@@ -88,9 +88,9 @@ impl TokioHost {
         state.set_handle(handle.clone());
         // Unconstrained: the turns a timer asks for run inside the driver
         // task, and tokio's cooperative budget must not make them yield
-        // (the turner would be woken by the budget, kicked again, and find
-        // the budget still spent).
-        let drive = driver::drive(driver::Turner::new(fd), Arc::clone(&state));
+        // (the turns' waker would be woken by the budget, kick again, and
+        // find the budget still spent).
+        let drive = driver::drive(driver::TokioWatch::new(fd), Arc::clone(&state));
         drop(rt.spawn(tokio::task::unconstrained(drive)));
         Ok(TokioHost { handle, state })
     }
