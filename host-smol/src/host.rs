@@ -64,7 +64,10 @@ impl SmolHost {
         let fd = driver::watch(reactor)?;
         state.set_handle(handle.clone());
         executor
-            .spawn(driver::drive(fd, Arc::clone(&state)))
+            .spawn(driver::drive(
+                driver::SmolWatch::new(fd),
+                Arc::clone(&state),
+            ))
             .detach();
         Ok(SmolHost { handle, state })
     }
