@@ -19,8 +19,8 @@ thread_local! {
     static THREAD: RefCell<Option<EnterGuard>> = const { RefCell::new(None) };
 }
 
-/// baton's protocol running inside a smol executor: a reactor driven by a
-/// task of the executor (its fd and timer on async-io), and protocol spawns
+/// baton's protocol running inside a smol executor: a reactor driven by
+/// async-io (its fd's waker and a task's timer), and protocol spawns
 /// as the executor's tasks, with the protocol's join semantics (a dropped
 /// `JoinHandle` detaches, where smol's `Task` would cancel).
 ///

@@ -19,8 +19,9 @@ thread_local! {
     static THREAD: RefCell<Option<EnterGuard>> = const { RefCell::new(None) };
 }
 
-/// baton's protocol running inside a tokio runtime: a reactor driven by a
-/// tokio task, and protocol spawns as tokio tasks.
+/// baton's protocol running inside a tokio runtime: a reactor driven by
+/// tokio (its fd's waker, called by tokio's I/O driver, and a task's
+/// sleep), and protocol spawns as tokio tasks.
 ///
 /// Make one with [`start`](TokioHost::start) (inside a runtime) or
 /// [`start_on`](TokioHost::start_on); then either enter it around a future
