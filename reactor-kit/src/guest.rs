@@ -260,3 +260,178 @@ impl<W: GuestFdWatch> Wake for GuestTurns<W> {
         self.kick(false);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::fs::File;
+    use std::io;
+    use std::os::fd::{AsFd, BorrowedFd, RawFd};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, OnceLock, Weak};
+    use std::task::{Context, Poll, Waker};
+    use std::time::{Duration, Instant};
+
+    use baton_protocol::reactor::{Interest, SourceKey};
+    use baton_protocol::{Error, Reactor};
+
+    use super::{GuestFdWatch, GuestTurns};
+    use crate::{Driver, Mode, Os, Readiness, Registrar};
+
+    thread_local! {
+        /// Turns run on this thread: each ends with one `guest_wait`,
+        /// which calls `guest_prepare` once.
+        static TURNS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// A poller that never reports anything, with a real fd to show.
+    enum NullOs {}
+
+    struct NullRegistrar(File);
+
+    impl Registrar for NullRegistrar {
+        fn add(&self, _: RawFd, _: SourceKey, _: Interest) -> Result<(), Error> {
+            Ok(())
+        }
+        fn arm(&self, _: RawFd, _: SourceKey, _: Option<Interest>) -> io::Result<()> {
+            Ok(())
+        }
+        fn delete(&self, _: RawFd) -> io::Result<()> {
+            Ok(())
+        }
+        fn is_registered(&self, _: RawFd, _: SourceKey, _: Interest) -> bool {
+            true
+        }
+    }
+
+    impl Os for NullOs {
+        type Registrar = NullRegistrar;
+        type Waiter = ();
+        const MODE: Mode = Mode::Edge;
+        const RESOLUTION: Duration = Duration::ZERO;
+
+        fn open() -> io::Result<(NullRegistrar, ())> {
+            Ok((NullRegistrar(File::open("/dev/null")?), ()))
+        }
+        fn wait(_: &NullRegistrar, _: &mut (), _: Option<Instant>) -> io::Result<()> {
+            Ok(())
+        }
+        fn events(_: &()) -> impl Iterator<Item = (SourceKey, Readiness)> + '_ {
+            std::iter::empty()
+        }
+        fn notify(_: &NullRegistrar) {}
+        fn guest_fd(registrar: &NullRegistrar) -> Option<BorrowedFd<'_>> {
+            Some(registrar.0.as_fd())
+        }
+        fn guest_prepare(_: &NullRegistrar) -> io::Result<()> {
+            TURNS.with(|t| t.set(t.get() + 1));
+            Ok(())
+        }
+    }
+
+    /// What the watch does on its first `Pending` after a turn: the moment
+    /// between the runner's last look at the fd and its release.
+    enum Meanwhile {
+        /// The fd turns readable and the host's reactor wakes the waker.
+        Readable,
+        /// The driver task kicks for a timer.
+        Forced,
+    }
+
+    struct Watch {
+        reactor: Driver<NullOs>,
+        /// Readiness not yet consumed.
+        ready: AtomicUsize,
+        meanwhile: Meanwhile,
+        /// Done once, on the first `Pending` after a turn.
+        fired: AtomicUsize,
+        turns: OnceLock<Weak<GuestTurns<Watch>>>,
+    }
+
+    impl GuestFdWatch for Watch {
+        fn reactor(&self) -> &dyn Reactor {
+            &self.reactor
+        }
+
+        fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            if self.ready.load(Ordering::SeqCst) > 0 {
+                self.ready.fetch_sub(1, Ordering::SeqCst);
+                return Poll::Ready(Ok(()));
+            }
+            // After the first turn: the runner's look before it lets go.
+            if TURNS.with(Cell::get) > 0 && self.fired.fetch_add(1, Ordering::SeqCst) == 0 {
+                match self.meanwhile {
+                    Meanwhile::Readable => {
+                        self.ready.fetch_add(1, Ordering::SeqCst);
+                        cx.waker().wake_by_ref();
+                    }
+                    Meanwhile::Forced => {
+                        let turns = self.turns.get().and_then(Weak::upgrade);
+                        turns.expect("set after new").kick(true);
+                    }
+                }
+            }
+            Poll::Pending
+        }
+    }
+
+    fn turns(meanwhile: Meanwhile) -> Arc<GuestTurns<Watch>> {
+        let turns = GuestTurns::new(Watch {
+            reactor: Driver::new().expect("no syscall"),
+            ready: AtomicUsize::new(0),
+            meanwhile,
+            fired: AtomicUsize::new(0),
+            turns: OnceLock::new(),
+        });
+        let _ = turns.watch().turns.set(Arc::downgrade(&turns));
+        turns
+    }
+
+    fn turns_run(kick: impl FnOnce()) -> usize {
+        TURNS.with(|t| t.set(0));
+        kick();
+        TURNS.with(Cell::get)
+    }
+
+    #[test]
+    fn readiness_while_turns_run_is_not_lost() {
+        let turns = turns(Meanwhile::Readable);
+        // The forced turn, then the one for the readiness that came while
+        // the runner was letting go (its kick returned at once).
+        assert_eq!(turns_run(|| turns.kick(true)), 2);
+        assert_eq!(turns.watch().ready.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn forced_kick_while_turns_run_runs_one_more() {
+        let turns = turns(Meanwhile::Forced);
+        // The fd never turns readable: the second turn is the forced kick's.
+        assert_eq!(turns_run(|| turns.kick(true)), 2);
+        // An unforced kick with nothing readable runs none.
+        assert_eq!(turns_run(|| turns.kick(false)), 0);
+    }
+
+    #[test]
+    fn shutdown_ends_the_turns_and_tells_the_task() {
+        let turns = turns(Meanwhile::Readable);
+        turns.kick(true);
+        let woken = Arc::new(Woken::default());
+        let waker = Waker::from(Arc::clone(&woken));
+        let mut cx = Context::from_waker(&waker);
+        assert_eq!(turns.deadline(&mut cx), Some(None), "no timer pending");
+        turns.watch().reactor.shutdown();
+        assert_eq!(turns_run(|| turns.kick(true)), 0, "park fails first");
+        assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+        assert_eq!(turns.deadline(&mut cx), None);
+        assert_eq!(turns_run(|| turns.kick(true)), 0, "no more turns");
+    }
+
+    #[derive(Default)]
+    struct Woken(AtomicUsize);
+
+    impl std::task::Wake for Woken {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
