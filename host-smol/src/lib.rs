@@ -79,10 +79,11 @@
 //!
 //! With the turns in the fd's waker, the one-connection 64-byte echo
 //! costs 5535 user-space instructions per round trip on the one-thread
-//! executor (callgrind; 6320 before); on a loaded 2-core machine, eight
+//! executor (callgrind; 6320 before). On a loaded 2-core machine, ten
 //! alternating runs of each server put its CPU per round trip on the
-//! multi-thread executor at 1.20× native smol by medians (1.26× before in
-//! the same runs), and left the one-thread executor's unchanged (0.86×).
+//! multi-thread executor at 1.05× native smol by medians (1.19× before,
+//! in the same runs; 1.20× and 1.26× in an earlier set of eight), and left
+//! the one-thread executor's unchanged (0.86×).
 //!
 //! # baton-testing on smol
 //!

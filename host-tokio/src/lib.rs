@@ -100,15 +100,16 @@
 //! Running the turn in the fd's waker (instead of a driver task woken by
 //! it) and skipping the timers' nearest-deadline search in a non-blocking
 //! park cut the server's user-space instructions per one-connection
-//! 64-byte round trip (callgrind) from 4725 to 4274 on the current-thread
-//! runtime and from 5299 to 4890 on the multi-thread one (native tokio:
+//! 64-byte round trip (callgrind) from 4725 to 4249 on the current-thread
+//! runtime and from 5299 to 4871 on the multi-thread one (native tokio:
 //! 2357 and 2985); the syscalls per round trip are unchanged (one
-//! `recvfrom`, one `sendto`, two `epoll_wait`, against native tokio's one).
-//! On a loaded 2-core machine, ten alternating runs of each server put
-//! the one-connection CPU per round trip, host ÷ native, at 1.08
-//! (current-thread) and 1.10 (multi-thread) by medians, from 1.13 and 1.17
-//! before; `perf` puts most of what remains in the kernel's side of the
-//! guest's `epoll_wait` (the guest fd is an epoll fd nested in tokio's).
+//! `recvfrom`, one `sendto`, two `epoll_wait`, against native tokio's one
+//! `epoll_wait`). On a loaded 2-core machine the change in server CPU per
+//! round trip did not stand out of the noise (host ÷ native, medians of
+//! ten alternating runs, moved between 1.07 and 1.33 from run to run,
+//! before and after); `perf` puts most of the gap in the kernel's side of
+//! the guest's `epoll_wait` (the guest fd is an epoll fd nested in
+//! tokio's), which this road keeps.
 //!
 //! Timers are never early (the reactor's table decides what fires), but
 //! they come when tokio's timer wakes the driver, which counts whole
