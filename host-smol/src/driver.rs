@@ -1,19 +1,30 @@
-//! The driver task: the guest reactor's turns, run by smol.
+//! The guest reactor's turns, run by smol.
 //!
-//! The reactor's poller fd is watched with async-io's `Async`; the nearest
-//! timer deadline with an async-io `Timer`. Whenever either fires, one
-//! non-blocking [`park`](Reactor::park) dispatches what is ready and fires
-//! what is due, by the reactor's own tables and clock: smol decides only
-//! *when* to look, never *what* fires.
+//! The reactor's poller fd is watched with async-io's `Async`, polled with
+//! a waker of its own (reactor-kit's `GuestTurns`): when async-io's reactor
+//! finds the fd readable it calls that waker, which runs the non-blocking
+//! [`park`](Reactor::park) right there, so the tasks the turn wakes are
+//! woken by the thread running async-io's reactor, as smol's own sockets'
+//! tasks are, with no task of the host's scheduled and polled in between.
+//! The nearest timer deadline is kept by the driver task, with an async-io
+//! `Timer`, and a turn due at once runs after the tasks already queued.
+//! Either way one turn dispatches what is ready and fires what is due, by
+//! the reactor's own tables and clock: smol decides only *when* to look,
+//! never *what* fires.
 
+use std::future::poll_fn;
+use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::task::{Context, Poll};
+use std::time::Instant;
 
 use async_io::{Async, Timer};
 use baton_protocol::{Error, Reactor};
+use futures_lite::Future;
 
-use baton_reactor_kit::HostState;
+use baton_reactor_kit::{GuestFdWatch, GuestTurns, HostState};
 
 /// The reactor's guest fd, as async-io's `Async` wants it.
 ///
@@ -60,37 +71,69 @@ pub(crate) fn watch(reactor: Arc<dyn Reactor>) -> Result<Async<GuestFd>, Error> 
     Async::new_nonblocking(GuestFd(reactor)).map_err(Error::Io)
 }
 
-/// Runs the reactor's turns until the reactor shuts down or the executor
-/// drops this task.
-pub(crate) async fn drive(fd: Async<GuestFd>, state: Arc<HostState>) {
+/// async-io's watch of the guest fd.
+pub(crate) struct SmolWatch(Async<GuestFd>);
+
+impl SmolWatch {
+    /// The watch of the registered fd.
+    pub(crate) fn new(fd: Async<GuestFd>) -> Arc<GuestTurns<SmolWatch>> {
+        GuestTurns::new(SmolWatch(fd))
+    }
+}
+
+impl GuestFdWatch for SmolWatch {
+    fn reactor(&self) -> &dyn Reactor {
+        &*self.0.get_ref().0
+    }
+
+    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.poll_readable(cx)
+    }
+}
+
+/// Why the driver task woke.
+enum Woke {
+    /// The deadline came (or went: a spurious turn is harmless).
+    Timer,
+    /// The deadline is already past: a turn after the tasks already queued.
+    Due,
+    /// No more turns.
+    Done,
+}
+
+/// Runs the first turn (which hands async-io the turns' waker), then the
+/// turns the reactor's timers ask for, until the reactor shuts down or the
+/// executor drops this task.
+pub(crate) async fn drive(turns: Arc<GuestTurns<SmolWatch>>, state: Arc<HostState>) {
     let _stop = StopOnDrop(state);
-    let reactor = Arc::clone(&fd.get_ref().0);
+    let mut timer = Timer::never();
+    let mut armed = None;
     loop {
-        if reactor.park(Some(Duration::ZERO), false).is_err() {
-            return;
-        }
-        let Ok(deadline) = reactor.guest_wait() else {
-            return;
-        };
-        if deadline.is_some_and(|d| d <= Instant::now()) {
-            // Work is due at once (a timer, or a decorator's held-back
-            // wake-up): run the turn after the tasks already queued.
-            futures_lite::future::yield_now().await;
-            continue;
-        }
-        let readable = async { fd.readable().await.is_ok() };
-        let woke = match deadline {
-            Some(deadline) => {
-                let timer = async {
-                    Timer::at(deadline).await;
-                    true
-                };
-                futures_lite::future::or(readable, timer).await
+        turns.kick(true);
+        let woke = poll_fn(|cx| {
+            let Some(deadline) = turns.deadline(cx) else {
+                return Poll::Ready(Woke::Done);
+            };
+            let Some(deadline) = deadline else {
+                return Poll::Pending;
+            };
+            if deadline <= Instant::now() {
+                return Poll::Ready(Woke::Due);
             }
-            None => readable.await,
-        };
-        if !woke {
-            return;
+            if armed != Some(deadline) {
+                armed = Some(deadline);
+                timer.set_at(deadline);
+            }
+            Pin::new(&mut timer).poll(cx).map(|_| Woke::Timer)
+        })
+        .await;
+        match woke {
+            Woke::Done => return,
+            // A reactor that keeps something due (a decorator's held-back
+            // wake-up) cannot starve the tasks queued.
+            Woke::Due => futures_lite::future::yield_now().await,
+            // Armed again at the next deadline, even the same one.
+            Woke::Timer => armed = None,
         }
     }
 }

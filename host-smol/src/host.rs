@@ -19,8 +19,8 @@ thread_local! {
     static THREAD: RefCell<Option<EnterGuard>> = const { RefCell::new(None) };
 }
 
-/// baton's protocol running inside a smol executor: a reactor driven by a
-/// task of the executor (its fd and timer on async-io), and protocol spawns
+/// baton's protocol running inside a smol executor: a reactor driven by
+/// async-io (its fd's waker and a task's timer), and protocol spawns
 /// as the executor's tasks, with the protocol's join semantics (a dropped
 /// `JoinHandle` detaches, where smol's `Task` would cancel).
 ///
@@ -64,7 +64,10 @@ impl SmolHost {
         let fd = driver::watch(reactor)?;
         state.set_handle(handle.clone());
         executor
-            .spawn(driver::drive(fd, Arc::clone(&state)))
+            .spawn(driver::drive(
+                driver::SmolWatch::new(fd),
+                Arc::clone(&state),
+            ))
             .detach();
         Ok(SmolHost { handle, state })
     }

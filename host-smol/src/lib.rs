@@ -50,13 +50,17 @@
 //! # Design: the guest road
 //!
 //! As in `baton-host-tokio`: baton's own reactor runs inside smol, as
-//! trio's guest mode runs inside asyncio. A task of the executor waits for
-//! the reactor's poller fd ([`Reactor::guest_fd`](baton_protocol::Reactor::guest_fd))
-//! with async-io's `Async`, or for the nearest timer deadline
-//! ([`Reactor::guest_wait`](baton_protocol::Reactor::guest_wait)) with an
-//! async-io `Timer`, then runs one non-blocking `park`. The reactor's own
-//! tables decide what is ready and what is due, so its proven contracts
-//! hold unchanged.
+//! trio's guest mode runs inside asyncio. async-io's reactor watches the
+//! reactor's poller fd ([`Reactor::guest_fd`](baton_protocol::Reactor::guest_fd))
+//! with `Async`, polled with a waker of the host's own that runs one
+//! non-blocking `park` when async-io finds the fd readable, so the
+//! protocol tasks the turn wakes are woken by the thread running
+//! async-io's reactor, as smol's own sockets' tasks are, with no host task
+//! scheduled and polled in between. A driver task waits for the nearest
+//! timer deadline ([`Reactor::guest_wait`](baton_protocol::Reactor::guest_wait))
+//! with an async-io `Timer` and runs the turns it calls for. The reactor's
+//! own tables decide what is ready and what is due, so its proven
+//! contracts hold unchanged.
 //!
 //! The reactor must have a guest fd: `EpollReactor`, `PollReactor` (epoll
 //! build), and `Chaos` over either do.
@@ -66,11 +70,20 @@
 //! `tcp_echo` in `cargo xtask bench` (BENCHMARKS.md, "Hosts"): baton's
 //! protocol-only echo server on this host against the same server written
 //! natively on smol (`Async<TcpStream>`), in one run. Server CPU per round
-//! trip, host ÷ native: 0.73–1.00 from 16 connections up on both
-//! executors; with one connection 0.91–1.05 on the one-thread executor and
-//! 1.51–1.95 on the multi-thread one, where each round trip also crosses
-//! threads between the driver task and the connection's task. The extra
-//! cost per turn is one `epoll_wait` (the guest's own), as on tokio.
+//! trip, host ÷ native, before the turns moved into the fd's waker:
+//! 0.73–1.00 from 16 connections up on both executors; with one
+//! connection 0.91–1.05 on the one-thread executor and 1.51–1.95 on the
+//! multi-thread one, where each round trip also crossed threads between
+//! the driver task and the connection's task. The extra cost per turn is
+//! one `epoll_wait` (the guest's own), as on tokio.
+//!
+//! With the turns in the fd's waker, the one-connection 64-byte echo
+//! costs 5535 user-space instructions per round trip on the one-thread
+//! executor (callgrind; 6320 before). On a loaded 2-core machine, ten
+//! alternating runs of each server put its CPU per round trip on the
+//! multi-thread executor at 1.05× native smol by medians (1.19× before,
+//! in the same runs; 1.20× and 1.26× in an earlier set of eight), and left
+//! the one-thread executor's unchanged (0.86×).
 //!
 //! # baton-testing on smol
 //!

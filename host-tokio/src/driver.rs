@@ -1,25 +1,32 @@
-//! The driver task: the guest reactor's turns, run by tokio.
+//! The guest reactor's turns, run by tokio.
 //!
-//! The reactor's poller fd is watched with tokio's `AsyncFd`; the nearest
-//! timer deadline with a tokio sleep. Whenever either fires, one
-//! non-blocking [`park`](Reactor::park) dispatches what is ready and fires
-//! what is due, by the reactor's own tables and clock: tokio decides only
-//! *when* to look, never *what* fires, so timers are never early and equal
-//! deadlines keep their order whatever tokio's timer does.
+//! The reactor's poller fd is watched with tokio's `AsyncFd`, polled with a
+//! waker of its own (reactor-kit's `GuestTurns`): when tokio's I/O driver finds the fd
+//! readable it calls that waker, which runs the non-blocking
+//! [`park`](Reactor::park) right there, so the tasks the turn wakes are
+//! woken by the I/O driver's thread as tokio wakes its own sockets' tasks,
+//! with no task of the host's scheduled and polled in between. The nearest
+//! timer deadline is kept by the driver task, with a tokio sleep, and a turn
+//! due at once runs after the tasks already queued. Either way one turn
+//! dispatches what is ready and fires what is due, by the reactor's own
+//! tables and clock: tokio decides only *when* to look, never *what* fires,
+//! so timers are never early and equal deadlines keep their order whatever
+//! tokio's timer does.
 
-use std::future::Future;
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
+use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::task::{Context, Poll};
+use std::time::Instant;
 
 use baton_protocol::{Error, Reactor};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
+use tokio::time::Sleep;
 
-use baton_reactor_kit::HostState;
+use baton_reactor_kit::{GuestFdWatch, GuestTurns, HostState};
 
 /// The reactor's guest fd, as tokio's `AsyncFd` wants it.
 ///
@@ -39,6 +46,31 @@ impl AsRawFd for GuestFd {
     }
 }
 
+/// tokio's watch of the guest fd: its `AsyncFd`, readiness cleared as it
+/// is consumed.
+pub(crate) struct TokioWatch(AsyncFd<GuestFd>);
+
+impl TokioWatch {
+    /// The watch of the registered fd.
+    pub(crate) fn new(fd: AsyncFd<GuestFd>) -> Arc<GuestTurns<TokioWatch>> {
+        GuestTurns::new(TokioWatch(fd))
+    }
+}
+
+impl GuestFdWatch for TokioWatch {
+    fn reactor(&self) -> &dyn Reactor {
+        &*self.0.get_ref().0
+    }
+
+    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // Cleared as consumed: tokio's tick keeps an event newer than the
+        // one seen here from being cleared.
+        self.0
+            .poll_read_ready(cx)
+            .map(|ready| ready.map(|mut guard| guard.clear_ready()))
+    }
+}
+
 /// Stops the host when the driver task is dropped: by the runtime's
 /// shutdown, or at the end of the loop.
 struct StopOnDrop(Arc<HostState>);
@@ -49,39 +81,57 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// Runs the reactor's turns until the reactor shuts down or the runtime
-/// drops this task.
-pub(crate) async fn drive(fd: AsyncFd<GuestFd>, state: Arc<HostState>) {
+/// Why the driver task woke.
+enum Woke {
+    /// The deadline came (or went: a spurious turn is harmless).
+    Timer,
+    /// The deadline is already past: a turn after the tasks already queued.
+    Due,
+    /// No more turns.
+    Done,
+}
+
+/// Runs the first turn (which hands tokio the turner's waker), then the
+/// turns the reactor's timers ask for, until the reactor shuts down or the
+/// runtime drops this task.
+pub(crate) async fn drive(turns: Arc<GuestTurns<TokioWatch>>, state: Arc<HostState>) {
     let _stop = StopOnDrop(state);
-    let reactor = Arc::clone(&fd.get_ref().0);
+    // Made at the first deadline: a runtime without time enabled panics
+    // only once a protocol timer is used.
+    let mut sleep = pin!(None::<Sleep>);
+    let mut armed = None;
     loop {
-        if reactor.park(Some(Duration::ZERO), false).is_err() {
-            return;
-        }
-        let deadline = match reactor.guest_wait() {
-            Ok(deadline) => deadline,
-            Err(_) => return,
-        };
-        if deadline.is_some_and(|d| d <= Instant::now()) {
-            // Work is due at once (a timer, or a decorator's held-back
-            // wake-up): run the turn after the tasks already queued, so a
-            // reactor that keeps something due cannot starve them.
-            tokio::task::yield_now().await;
-            continue;
-        }
-        let mut sleep = pin!(deadline.map(|d| tokio::time::sleep_until(d.into())));
+        turns.kick(true);
         let woke = poll_fn(|cx| {
-            if let Poll::Ready(guard) = fd.poll_read_ready(cx) {
-                return Poll::Ready(guard.map(|mut guard| guard.clear_ready()));
+            let Some(deadline) = turns.deadline(cx) else {
+                return Poll::Ready(Woke::Done);
+            };
+            let Some(deadline) = deadline else {
+                return Poll::Pending;
+            };
+            if deadline <= Instant::now() {
+                return Poll::Ready(Woke::Due);
+            }
+            if armed != Some(deadline) {
+                armed = Some(deadline);
+                match sleep.as_mut().as_pin_mut() {
+                    Some(sleep) => sleep.reset(deadline.into()),
+                    None => sleep.set(Some(tokio::time::sleep_until(deadline.into()))),
+                }
             }
             match sleep.as_mut().as_pin_mut().map(|sleep| sleep.poll(cx)) {
-                Some(Poll::Ready(())) => Poll::Ready(Ok(())),
+                Some(Poll::Ready(())) => Poll::Ready(Woke::Timer),
                 _ => Poll::Pending,
             }
         })
         .await;
-        if woke.is_err() {
-            return;
+        match woke {
+            Woke::Done => return,
+            // A reactor that keeps something due (a decorator's held-back
+            // wake-up) cannot starve the tasks queued.
+            Woke::Due => tokio::task::yield_now().await,
+            // Armed again at the next deadline, even the same one.
+            Woke::Timer => armed = None,
         }
     }
 }

@@ -19,8 +19,9 @@ thread_local! {
     static THREAD: RefCell<Option<EnterGuard>> = const { RefCell::new(None) };
 }
 
-/// baton's protocol running inside a tokio runtime: a reactor driven by a
-/// tokio task, and protocol spawns as tokio tasks.
+/// baton's protocol running inside a tokio runtime: a reactor driven by
+/// tokio (its fd's waker, called by tokio's I/O driver, and a task's
+/// sleep), and protocol spawns as tokio tasks.
 ///
 /// Make one with [`start`](TokioHost::start) (inside a runtime) or
 /// [`start_on`](TokioHost::start_on); then either enter it around a future
@@ -86,7 +87,12 @@ impl TokioHost {
             driver::watch(reactor)?
         };
         state.set_handle(handle.clone());
-        drop(rt.spawn(driver::drive(fd, Arc::clone(&state))));
+        // Unconstrained: the turns a timer asks for run inside the driver
+        // task, and tokio's cooperative budget must not make them yield
+        // (the turns' waker would be woken by the budget, kick again, and
+        // find the budget still spent).
+        let drive = driver::drive(driver::TokioWatch::new(fd), Arc::clone(&state));
+        drop(rt.spawn(tokio::task::unconstrained(drive)));
         Ok(TokioHost { handle, state })
     }
 

@@ -53,17 +53,28 @@
 //! # Design: the guest road
 //!
 //! The host runs baton's own reactor *inside* tokio, as trio's guest mode
-//! runs trio inside asyncio: a tokio task watches the reactor's poller fd
+//! runs trio inside asyncio: tokio watches the reactor's poller fd
 //! ([`Reactor::guest_fd`](baton_protocol::Reactor::guest_fd)) with
-//! `AsyncFd`, and the nearest timer deadline
+//! `AsyncFd`, and a driver task watches the nearest timer deadline
 //! ([`Reactor::guest_wait`](baton_protocol::Reactor::guest_wait)) with a
-//! tokio sleep; when either fires it runs one non-blocking `park`. The
+//! tokio sleep; when either fires, one non-blocking `park` runs. The
 //! reactor's tables decide what is ready and what is due, so every reactor
 //! contract (never-early timers in insertion order, `clear_ready`'s tick, no
 //! lost wake-up, unpark from any thread) is the reactor's own, already
 //! proven by the conformance suite; tokio only decides *when* to look.
 //! Protocol spawns are tokio tasks, whose semantics already are the
 //! protocol's (Decision 2: a dropped `JoinHandle` detaches).
+//!
+//! The fd is polled with a waker of the host's own, not a task's: when
+//! tokio's I/O driver finds the fd readable it calls that waker, which runs
+//! the turn on the spot, so the protocol tasks the turn wakes are woken by
+//! the I/O driver, as tokio's own sockets' tasks are (into the same
+//! worker's queue), with no host task scheduled and polled in between. One
+//! thread runs turns at a time; a wake arriving meanwhile makes it look at
+//! the fd's readiness again before it lets go. The driver task runs only
+//! the turns the timers ask for (a turn already due runs after the tasks
+//! queued, so a reactor that keeps something due cannot starve them), and
+//! stops the host when the runtime drops it.
 //!
 //! The reactor must have a guest fd: `EpollReactor`, `PollReactor` (epoll
 //! build), and `Chaos` over either do; `VirtualTime` does not (its clock
@@ -75,15 +86,30 @@
 //! The road was chosen by measurement: `tcp_echo` in `cargo xtask bench`
 //! (BENCHMARKS.md, "Hosts"), baton's protocol-only echo server on this
 //! host against the same server written natively on tokio, in one run.
-//! Server CPU per round trip, host ÷ native: 0.80–1.05 on the
-//! current-thread runtime from 16 connections up, 0.94–1.15 on the
-//! multi-thread runtime from 16 connections up, 1.14–1.34 with one
-//! connection. `strace -c` of the one-connection echo shows why: the same
-//! reads and writes as native tokio and one more `epoll_wait` per turn (the
-//! guest's own, after tokio's reports the guest fd), which a turn spreads
-//! over every source it finds ready. The native road would save that
-//! syscall but re-implement what the suite proves of baton's reactors
-//! (the `clear_ready` tick, the decorators); the guest road keeps them.
+//! Server CPU per round trip, host ÷ native, before the turns moved into
+//! the fd's waker: 0.80–1.05 on the current-thread runtime from 16
+//! connections up, 0.94–1.15 on the multi-thread runtime from 16
+//! connections up, 1.14–1.34 with one connection. `strace -c` of the
+//! one-connection echo shows why: the same reads and writes as native
+//! tokio and one more `epoll_wait` per turn (the guest's own, after
+//! tokio's reports the guest fd), which a turn spreads over every source it
+//! finds ready. The native road would save that syscall but re-implement
+//! what the suite proves of baton's reactors (the `clear_ready` tick, the
+//! decorators); the guest road keeps them.
+//!
+//! Running the turn in the fd's waker (instead of a driver task woken by
+//! it) and skipping the timers' nearest-deadline search in a non-blocking
+//! park cut the server's user-space instructions per one-connection
+//! 64-byte round trip (callgrind) from 4725 to 4249 on the current-thread
+//! runtime and from 5299 to 4871 on the multi-thread one (native tokio:
+//! 2357 and 2985); the syscalls per round trip are unchanged (one
+//! `recvfrom`, one `sendto`, two `epoll_wait`, against native tokio's one
+//! `epoll_wait`). On a loaded 2-core machine the change in server CPU per
+//! round trip did not stand out of the noise (host ÷ native, medians of
+//! ten alternating runs, moved between 1.07 and 1.33 from run to run,
+//! before and after); `perf` puts most of the gap in the kernel's side of
+//! the guest's `epoll_wait` (the guest fd is an epoll fd nested in
+//! tokio's), which this road keeps.
 //!
 //! Timers are never early (the reactor's table decides what fires), but
 //! they come when tokio's timer wakes the driver, which counts whole

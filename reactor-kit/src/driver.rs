@@ -257,16 +257,26 @@ impl<O: Os> Reactor for Driver<O> {
         }
         let mut park = self.park.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
-        // A timeout too large for an `Instant` is no limit at all.
-        let limit = timeout.and_then(|t| now.checked_add(t));
-        let until = self.timers.begin_park(limit);
-        let deadline = if self.unparked.load(Ordering::Acquire) {
+        let deadline = if poll_only {
+            // Nothing to wait for, so nothing a new timer must interrupt:
+            // the timers need not look for their nearest deadline (a turn
+            // a host runs after `guest_wait` ends the park that began).
+            self.timers.end_park();
             Some(now)
         } else {
-            until
+            // A timeout too large for an `Instant` is no limit at all.
+            let limit = timeout.and_then(|t| now.checked_add(t));
+            let until = self.timers.begin_park(limit);
+            if self.unparked.load(Ordering::Acquire) {
+                Some(now)
+            } else {
+                until
+            }
         };
         let waited = O::wait(self.sources.registrar(), &mut park.waiter, deadline);
-        self.timers.end_park();
+        if !poll_only {
+            self.timers.end_park();
+        }
         match waited {
             Ok(()) => {}
             // Decision 5: a signal ends the wait with an empty turn; the

@@ -66,6 +66,7 @@
 #![forbid(unsafe_code)]
 
 mod driver;
+mod guest;
 mod host;
 mod hosted;
 mod pages;
@@ -77,6 +78,7 @@ mod timers;
 mod loom;
 
 pub use self::driver::{Driver, Os};
+pub use self::guest::{GuestFdWatch, GuestTurns};
 pub use self::host::{HostState, LiveTask, PollGate};
 pub use self::hosted::Hosted;
 pub use self::sources::{Mode, Readiness, Registrar, Sources};
