@@ -135,7 +135,10 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
             let observed_bin = options
                 .observed_bin
                 .as_deref()
-                .filter(|_| OBSERVED.contains(&w.name) && w.driver == Driver::Child);
+                .filter(|_| OBSERVED.contains(&w.name) && w.driver == Driver::Child)
+                // The features' cost shows on the plain sizes; the
+                // `+listener` ones would only lengthen a full run.
+                .filter(|_| !size.ends_with(workload::LISTENER));
             let mut runs: Vec<(Kind, Option<&Path>)> = kinds.iter().map(|&k| (k, None)).collect();
             if let Some(bin) = observed_bin {
                 runs.extend(

@@ -91,9 +91,10 @@ impl Row {
 
     /// `peer` if it ran; mini-redis stands for tokio-multi in `resp`.
     fn peer_or_app(&self, peer: Kind) -> Option<Kind> {
-        [peer, Kind::MiniRedis]
+        let app = (peer == Kind::TokioMulti).then_some(Kind::MiniRedis);
+        [Some(peer), app]
             .into_iter()
-            .take(if peer == Kind::TokioMulti { 2 } else { 1 })
+            .flatten()
             .find(|k| self.stats.contains_key(k))
     }
 
@@ -654,6 +655,7 @@ fn versions(lock: &Path) -> Value {
                 "async-io",
                 "futures-channel",
                 "mio",
+                "mini-redis",
                 "polling",
                 "async-task",
             ]
@@ -681,4 +683,110 @@ pub(crate) fn update_benchmarks_md(path: &Path, section: &str) -> Result<(), Str
         _ => format!("# Benchmarks\n\n{generated}\n"),
     };
     std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::{Row, stat, verdict_cell};
+    use crate::rt::Kind;
+    use crate::suite::verdict::Mark;
+
+    fn row(samples: &[(Kind, &[f64])]) -> Row {
+        Row {
+            workload: "w",
+            size: "1",
+            metric: "ms",
+            unit: "ms",
+            reference: Kind::TokioMulti,
+            stats: samples
+                .iter()
+                .filter_map(|(k, s)| Some((*k, stat(s.to_vec())?)))
+                .collect(),
+            skipped: BTreeMap::new(),
+            failed: BTreeMap::new(),
+            observed: BTreeMap::new(),
+        }
+    }
+
+    const FAST: &[f64] = &[10.0, 10.5, 11.0, 10.2, 10.8];
+    const SLOW: &[f64] = &[20.0, 20.5, 21.0, 20.2, 20.8];
+    const FASTER: &[f64] = &[5.0, 5.5, 6.0, 5.2, 5.8];
+
+    #[test]
+    fn each_executor_meets_the_peers_of_its_kind() {
+        let r = row(&[
+            (Kind::BatonEpollMulti, SLOW),
+            // A faster second reactor does not stand in for the epoll pair.
+            (Kind::BatonPollMulti, FASTER),
+            (Kind::BatonEpollLocal, FAST),
+            (Kind::TokioMulti, FAST),
+            (Kind::SmolMulti, SLOW),
+            (Kind::TokioCurrent, SLOW),
+        ]);
+        let like = r.like_with_like();
+        let [multi_tokio, multi_smol, local_tokio, local_smol] = &like[..] else {
+            panic!("four columns");
+        };
+        let multi_tokio = multi_tokio.as_ref().expect("both ran");
+        assert_eq!(
+            (multi_tokio.baton, multi_tokio.peer),
+            (Kind::BatonEpollMulti, Kind::TokioMulti)
+        );
+        assert_eq!(multi_tokio.verdict.mark, Mark::Behind);
+        let multi_smol = multi_smol.as_ref().expect("both ran");
+        assert_eq!(multi_smol.verdict.mark, Mark::Even);
+        let local_tokio = local_tokio.as_ref().expect("both ran");
+        assert_eq!(local_tokio.baton, Kind::BatonEpollLocal);
+        assert_eq!(local_tokio.verdict.mark, Mark::Ahead);
+        assert!(local_smol.is_none(), "smol-local did not run");
+        // The best pair is the fastest of all, named in its cell.
+        let best = r.best_verdict().expect("a best pair and a best peer");
+        assert_eq!(
+            (best.baton, best.peer),
+            (Kind::BatonPollMulti, Kind::TokioMulti)
+        );
+        assert_eq!(
+            verdict_cell(Some(&best), true),
+            "0.52 ✓ (baton-poll-multi ÷ tokio-multi)"
+        );
+        assert_eq!(verdict_cell(Some(local_tokio), false), "0.51 ✓");
+        assert_eq!(verdict_cell(None, false), "–");
+        assert!(r.limit_verdict().is_none());
+    }
+
+    #[test]
+    fn another_reactor_stands_in_when_epoll_did_not_run() {
+        let r = row(&[
+            (Kind::BatonUringLocal, FAST),
+            (Kind::BatonPollLocal, SLOW),
+            (Kind::SmolLocal, FAST),
+        ]);
+        let local_smol = r.like_with_like().pop().flatten().expect("both ran");
+        assert_eq!(local_smol.baton, Kind::BatonUringLocal);
+        assert_eq!(local_smol.verdict.mark, Mark::Even);
+        assert_eq!(
+            verdict_cell(Some(&local_smol), false),
+            "1.00 ≈ (baton-uring-local ÷ smol-local)"
+        );
+    }
+
+    #[test]
+    fn mini_redis_is_tokios_column_in_resp() {
+        let r = row(&[
+            (Kind::BatonEpollMulti, FAST),
+            (Kind::MiniRedis, SLOW),
+            (Kind::Redis, FASTER),
+        ]);
+        let multi_tokio = r.like_with_like()[0].take().expect("mini-redis ran");
+        assert_eq!(multi_tokio.peer, Kind::MiniRedis);
+        assert_eq!(multi_tokio.verdict.mark, Mark::Ahead);
+        assert_eq!(r.best_verdict().map(|c| c.peer), Some(Kind::MiniRedis));
+        let limit = r.limit_verdict().expect("redis-server ran");
+        assert_eq!(
+            (limit.peer, limit.verdict.mark),
+            (Kind::Redis, Mark::Behind)
+        );
+    }
 }

@@ -185,7 +185,7 @@ pub(crate) const ALL: &[Workload] = &[
         name: "ping_pong",
         what: "N pings: a task spawns a task, and they exchange two oneshot messages (futures-channel)",
         sizes: &["100000", "100000+listener"],
-        quick: &["10000", "10000+listener"],
+        quick: &["10000"],
         metrics: TIME_MS,
         driver: Driver::Child,
         reference: Kind::TokioMulti,
@@ -195,7 +195,7 @@ pub(crate) const ALL: &[Workload] = &[
         name: "chained_spawn",
         what: "a chain of N tasks, each spawning the next",
         sizes: &["100000", "100000+listener"],
-        quick: &["10000", "10000+listener"],
+        quick: &["10000"],
         metrics: TIME_MS,
         driver: Driver::Child,
         reference: Kind::TokioMulti,
@@ -591,7 +591,47 @@ impl Countdown {
 
 #[cfg(test)]
 mod tests {
-    use super::{count, pair};
+    use super::{ALL, LISTENER, count, pair};
+    use crate::rt::Kind;
+
+    #[test]
+    fn reactor_free_workloads_run_on_one_reactor() {
+        let find = |name| ALL.iter().find(|w| w.name == name).expect(name);
+        let spawn = find("spawn_inside");
+        assert!(spawn.by_default(Kind::BatonEpollMulti));
+        assert!(spawn.by_default(Kind::BatonEpollLocal));
+        assert!(!spawn.by_default(Kind::BatonPollMulti));
+        assert!(!spawn.by_default(Kind::BatonUringLocal));
+        assert!(spawn.by_default(Kind::SmolLocal));
+        assert!(spawn.by_default(Kind::HostTokioMulti));
+        // Named on the command line, a second reactor still runs it.
+        assert!(spawn.runs_on(Kind::BatonPollMulti));
+        let echo = find("tcp_echo");
+        assert!(echo.by_default(Kind::BatonPollMulti));
+        assert!(echo.by_default(Kind::BatonUringLocal));
+        let resp = find("resp");
+        assert!(resp.by_default(Kind::MiniRedis));
+        assert!(!spawn.runs_on(Kind::MiniRedis));
+        assert_eq!(spawn.repeats(), 9);
+        assert_eq!(echo.repeats(), 5);
+    }
+
+    #[test]
+    fn listener_sizes_only_on_timed_jobs() {
+        // Each `+listener` size beside its plain one, in the same set.
+        for w in ALL {
+            for sizes in [w.sizes, w.quick] {
+                for size in sizes {
+                    if let Some(plain) = size.strip_suffix(LISTENER) {
+                        assert!(!w.reactor, "{} {size}", w.name);
+                        assert!(sizes.contains(&plain), "{} {size}", w.name);
+                    }
+                }
+            }
+        }
+        let err = super::run(Kind::TokioCurrent, "timers", "10+listener");
+        assert!(err.is_err(), "timers takes no listener");
+    }
 
     #[test]
     fn sizes_parse() {
