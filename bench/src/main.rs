@@ -27,6 +27,9 @@
 //!   serves until its standard input closes;
 //! - `serve-http <runtime>`: the `http` workload's hyper server; prints
 //!   `listening <addr>` and serves until its standard input closes;
+//! - `serve-mini-redis <port>`: tokio's mini-redis on 127.0.0.1:`port`
+//!   (the `resp` workload's application peer), until its standard input
+//!   closes;
 //! - `load --addr A --conns C --size M --warmup-ms W --ms T --server-pid P`:
 //!   the echo load generator; prints one JSON line.
 //!
@@ -37,6 +40,7 @@
 
 mod echo;
 mod http;
+mod mini_redis;
 mod proc;
 mod rt;
 mod suite;
@@ -61,6 +65,7 @@ usage:
   baton-bench run <runtime> <workload> <size>
   baton-bench serve <runtime>
   baton-bench serve-http <runtime>
+  baton-bench serve-mini-redis <port>
   baton-bench load --addr A --conns C --size M --warmup-ms W --ms T --server-pid P
 ";
 
@@ -174,6 +179,13 @@ fn cli() -> Result<(), String> {
                 _ => return Err(format!("serve-http takes <runtime>\n{USAGE}")),
             };
             http::serve(kind)
+        }
+        "serve-mini-redis" => {
+            let port = match parser.next().map_err(err)? {
+                Some(Value(v)) => v.parse().map_err(err)?,
+                _ => return Err(format!("serve-mini-redis takes <port>\n{USAGE}")),
+            };
+            mini_redis::serve(port)
         }
         "load" => {
             let mut addr: Option<SocketAddr> = None;

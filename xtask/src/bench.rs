@@ -27,8 +27,12 @@ usage: cargo xtask bench [--quick] [--filter w1,w2] [--runtimes r1,r2]
                (the last three: owned-buffer echo, tcp_echo only),
                tokio-multi, tokio-current,
                smol-multi, smol-local, host-tokio-multi, host-tokio-current,
-               host-smol-multi, host-smol-local, mio, redis-server)
-  --repeats    repeats per figure (5; 1 with --quick)
+               host-smol-multi, host-smol-local, mio, redis-server,
+               mini-redis); named runtimes run every workload, while by
+               default a workload that does not use the reactor runs on
+               baton's epoll pairs only
+  --repeats    repeats per figure (9 for micro-benchmarks, 5 for servers;
+               1 with --quick); verdicts need at least 3
   --plot       also write target/bench/latest.svg, a chart of the ratios
   --observed   also build baton-bench with baton's executor's `tracing` and
                `metrics` features (nothing installed), and run spawn_inside,

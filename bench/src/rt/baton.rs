@@ -260,6 +260,10 @@ macro_rules! baton_rt {
             fn read_file(path: PathBuf, buf: usize) -> impl Future<Output = io::Result<u64>> {
                 read_file(path, buf)
             }
+
+            fn idle_listener(listener: TcpListener) -> impl Future<Output = ()> + Send + 'static {
+                idle_listener(listener)
+            }
         }
     };
 }
@@ -371,6 +375,17 @@ async fn serve_http<R: Rt>(listener: TcpListener) {
                 .serve_connection(BatonIo::new(stream), service_fn(crate::http::hello))
                 .await;
         });
+    }
+}
+
+/// Registers `listener` now (in the runtime's context) and accepts on it
+/// in the returned future.
+fn idle_listener(listener: TcpListener) -> impl Future<Output = ()> + Send + 'static {
+    let listener = BatonListener::from_std(listener).expect("a listening socket");
+    async move {
+        loop {
+            drop(listener.accept().await);
+        }
     }
 }
 

@@ -69,11 +69,26 @@ pub(crate) enum Kind {
     Mio,
     /// A real `redis-server` (the `resp` workload's reference line).
     Redis,
+    /// tokio's mini-redis (`baton-bench serve-mini-redis`): the `resp`
+    /// workload's application peer, on tokio's multi-thread runtime.
+    MiniRedis,
+}
+
+/// An executor's kind, for like-with-like verdicts: baton's multi-thread
+/// `Runtime` against tokio's and smol's multi-thread executors, its
+/// `LocalExecutor` against tokio's current-thread runtime and smol's
+/// `LocalExecutor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// Work-stealing worker threads.
+    Multi,
+    /// One thread, the caller's.
+    Local,
 }
 
 impl Kind {
     /// Every runtime, in table order.
-    pub(crate) const ALL: [Kind; 19] = [
+    pub(crate) const ALL: [Kind; 20] = [
         Kind::BatonEpollMulti,
         Kind::BatonEpollLocal,
         Kind::BatonPollMulti,
@@ -93,6 +108,7 @@ impl Kind {
         Kind::HostSmolLocal,
         Kind::Mio,
         Kind::Redis,
+        Kind::MiniRedis,
     ];
 
     /// The name on the command line and in the results.
@@ -117,6 +133,7 @@ impl Kind {
             Kind::HostSmolLocal => "host-smol-local",
             Kind::Mio => "mio",
             Kind::Redis => "redis-server",
+            Kind::MiniRedis => "mini-redis",
         }
     }
 
@@ -136,6 +153,31 @@ impl Kind {
                 | Kind::BatonUringMulti
                 | Kind::BatonUringLocal
         ) || self.is_owned_echo()
+    }
+
+    /// A baton pair on the epoll reactor: the one pair per executor that
+    /// runs the workloads which never touch the reactor's I/O or timers.
+    pub(crate) fn is_baton_epoll(self) -> bool {
+        matches!(self, Kind::BatonEpollMulti | Kind::BatonEpollLocal)
+    }
+
+    /// The executor's kind, for baton's pairs (but the owned-buffer echo)
+    /// and the peers; mini-redis runs on tokio's multi-thread runtime.
+    pub(crate) fn family(self) -> Option<Family> {
+        match self {
+            Kind::BatonEpollMulti
+            | Kind::BatonPollMulti
+            | Kind::BatonUringMulti
+            | Kind::TokioMulti
+            | Kind::SmolMulti
+            | Kind::MiniRedis => Some(Family::Multi),
+            Kind::BatonEpollLocal
+            | Kind::BatonPollLocal
+            | Kind::BatonUringLocal
+            | Kind::TokioCurrent
+            | Kind::SmolLocal => Some(Family::Local),
+            _ => None,
+        }
     }
 
     /// A pair that runs the owned-buffer echo (the completion I/O
@@ -169,7 +211,8 @@ impl Kind {
         )
     }
 
-    /// An async runtime (every kind but the mio loop and redis-server).
+    /// An async runtime under test (every kind but the mio loop and the
+    /// two RESP servers, redis-server and mini-redis).
     pub(crate) fn is_runtime(self) -> bool {
         self.is_baton() || self.is_peer() || self.is_host()
     }
@@ -254,6 +297,12 @@ pub(crate) trait Rt {
     /// Accepts connections on `listener` for ever; each connection's task
     /// reads one byte, adds one to `ready`, then waits to read again.
     fn serve_idle(listener: TcpListener, ready: Arc<AtomicUsize>) -> impl Future<Output = ()>;
+
+    /// Registers `listener` with the runtime's reactor (called inside the
+    /// runtime: in `block_on` or a task) and returns a task that accepts on
+    /// it for ever, closing what it accepts: the idle listener of the
+    /// `+listener` sizes, as any server has one.
+    fn idle_listener(listener: TcpListener) -> impl Future<Output = ()> + Send + 'static;
 
     /// Opens the file at `path` with the runtime's own file API and reads
     /// it to its end, `buf` bytes per `read` call (one buffer, reused);
@@ -385,7 +434,9 @@ pub(crate) fn with_runtime<J: Job>(kind: Kind, job: J) -> Result<J::Output, Stri
         Kind::HostTokioCurrent => job.run(&baton::HostTokio::new(None)?),
         Kind::HostSmolMulti => job.run(&baton::HostSmol::new(workers)?),
         Kind::HostSmolLocal => job.run(&baton::HostSmol::new(0)?),
-        Kind::Mio | Kind::Redis => return Err(format!("{kind} is not an async runtime")),
+        Kind::Mio | Kind::Redis | Kind::MiniRedis => {
+            return Err(format!("{kind} is not an async runtime"));
+        }
     })
 }
 

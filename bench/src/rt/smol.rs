@@ -143,6 +143,15 @@ macro_rules! smol_rt {
                 }
             }
 
+            fn idle_listener(listener: TcpListener) -> impl Future<Output = ()> + Send + 'static {
+                let listener = Async::new(listener).expect("a listening socket");
+                async move {
+                    loop {
+                        drop(listener.accept().await);
+                    }
+                }
+            }
+
             async fn read_file(path: PathBuf, buf: usize) -> io::Result<u64> {
                 let mut file = async_fs::File::open(path).await?;
                 let mut buf = vec![0; buf];

@@ -166,6 +166,16 @@ impl Rt for Tokio {
         }
     }
 
+    fn idle_listener(listener: TcpListener) -> impl Future<Output = ()> + Send + 'static {
+        listener.set_nonblocking(true).expect("a listening socket");
+        let listener = tokio::net::TcpListener::from_std(listener).expect("a listening socket");
+        async move {
+            loop {
+                drop(listener.accept().await);
+            }
+        }
+    }
+
     async fn read_file(path: PathBuf, buf: usize) -> io::Result<u64> {
         let mut file = tokio::fs::File::open(path).await?;
         let mut buf = vec![0; buf];

@@ -9,6 +9,7 @@ mod http;
 mod plot;
 mod report;
 mod resp;
+mod verdict;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -34,7 +35,9 @@ pub(crate) struct Options {
     pub(crate) runtimes: Vec<Kind>,
     /// Write the SVG chart.
     pub(crate) plot: bool,
-    /// Repeats; 5 by default, 1 with `--quick`.
+    /// Repeats of every workload; by default 1 with `--quick`, else the
+    /// workload's own ([`Workload::repeats`]: 9 for micro-benchmarks, 5
+    /// for servers).
     pub(crate) repeats: Option<usize>,
     /// The workspace root: results go to `<root>/target/bench`, and a full
     /// run updates `<root>/BENCHMARKS.md`.
@@ -86,10 +89,13 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
                 .join(", ")
         ));
     }
-    let repeats = options
-        .repeats
-        .unwrap_or(if options.quick { 1 } else { 5 })
-        .max(1);
+    let repeats_of = |w: &Workload| {
+        options
+            .repeats
+            .unwrap_or(if options.quick { 1 } else { w.repeats() })
+            .max(1)
+    };
+    let repeats = workloads.iter().map(|w| repeats_of(w)).max().unwrap_or(1);
     let limit = if options.quick {
         Duration::from_secs(60)
     } else {
@@ -104,20 +110,35 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         .collect();
     let mut cells: BTreeMap<(usize, &'static str), Cell> = BTreeMap::new();
     let started = Instant::now();
-    let resp = resp::Tools::find(options.resp_bin.as_deref());
+    let resp = resp::Tools::find(options.resp_bin.as_deref(), &exe);
     for rep in 0..repeats {
         for (i, &(w, size)) in plan.iter().enumerate() {
+            let reps = repeats_of(w);
+            if rep >= reps {
+                continue;
+            }
+            // Runtimes named on the command line run whatever the
+            // workload; by default, one reactor for a workload that does
+            // not use it.
             let kinds: Vec<Kind> = Kind::ALL
                 .into_iter()
-                .filter(|&k| w.runs_on(k))
-                .filter(|k| options.runtimes.is_empty() || options.runtimes.contains(k))
+                .filter(|&k| {
+                    if options.runtimes.is_empty() {
+                        w.by_default(k)
+                    } else {
+                        w.runs_on(k) && options.runtimes.contains(&k)
+                    }
+                })
                 .collect();
             // Each runtime on the plain build, and baton's on the observed
             // build too when there is one for this workload.
             let observed_bin = options
                 .observed_bin
                 .as_deref()
-                .filter(|_| OBSERVED.contains(&w.name) && w.driver == Driver::Child);
+                .filter(|_| OBSERVED.contains(&w.name) && w.driver == Driver::Child)
+                // The features' cost shows on the plain sizes; the
+                // `+listener` ones would only lengthen a full run.
+                .filter(|_| !size.ends_with(workload::LISTENER));
             let mut runs: Vec<(Kind, Option<&Path>)> = kinds.iter().map(|&k| (k, None)).collect();
             if let Some(bin) = observed_bin {
                 runs.extend(
@@ -139,11 +160,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
                 }
                 let deadline = Instant::now() + limit;
                 if let Some(bin) = observed {
-                    let tag = format!(
-                        "[{}/{repeats}] {} {size} {kind} (observed)",
-                        rep + 1,
-                        w.name
-                    );
+                    let tag = format!("[{}/{reps}] {} {size} {kind} (observed)", rep + 1, w.name);
                     match run_child(bin, true, kind, w, size, deadline) {
                         Ok(Answer::Done(metrics)) => {
                             eprintln!("{tag}: {}", show(&metrics));
@@ -161,7 +178,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
                     Driver::Resp => resp.run(kind, size, options.quick, deadline),
                     Driver::Http => http::run(&exe, kind, size, options.quick, deadline),
                 };
-                let tag = format!("[{}/{repeats}] {} {size} {kind}", rep + 1, w.name);
+                let tag = format!("[{}/{reps}] {} {size} {kind}", rep + 1, w.name);
                 match outcome {
                     Ok(Answer::Done(metrics)) => {
                         eprintln!("{tag}: {}", show(&metrics));
@@ -184,6 +201,7 @@ pub(crate) fn run(options: &Options) -> Result<(), String> {
         .into_iter()
         .map(|((i, size), cell)| (plan[i].0, size, cell))
         .collect();
+    let repeats = workloads.iter().map(|w| (w.name, repeats_of(w))).collect();
     let report = report::Report::new(&rows, options, repeats);
     let out = options.root.join("target").join("bench");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;

@@ -35,6 +35,7 @@ fn color(kind: Kind) -> &'static str {
         Kind::HostSmolLocal => "#e3b341",
         Kind::Mio => "#a371f7",
         Kind::Redis => "#da3633",
+        Kind::MiniRedis => "#f0883e",
     }
 }
 

@@ -1,6 +1,6 @@
-//! Aggregation (median, min, max, ratio to the reference runtime) and the
-//! written results: JSON, markdown, and the generated part of
-//! `BENCHMARKS.md`.
+//! Aggregation (median, min, max, ratio to the reference runtime), the
+//! like-with-like verdicts ([`super::verdict`]) and the written results:
+//! JSON, markdown, and the generated part of `BENCHMARKS.md`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,10 +8,29 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use super::verdict::{Verdict, median};
 use super::{Cell, Options};
 use crate::proc;
-use crate::rt::Kind;
+use crate::rt::{Family, Kind};
 use crate::workload::Workload;
+
+/// The like-with-like verdict columns: a baton executor against a peer of
+/// its kind.
+const LIKE_WITH_LIKE: [(Family, Kind); 4] = [
+    (Family::Multi, Kind::TokioMulti),
+    (Family::Multi, Kind::SmolMulti),
+    (Family::Local, Kind::TokioCurrent),
+    (Family::Local, Kind::SmolLocal),
+];
+
+/// One verdict of a row: which baton pair against which peer.
+pub(crate) struct Compared {
+    /// What the column compares (`multi ÷ tokio-multi`, `best ÷ best peer`).
+    pub(crate) label: String,
+    pub(crate) baton: Kind,
+    pub(crate) peer: Kind,
+    pub(crate) verdict: Verdict,
+}
 
 /// The figures of one metric of one (workload, size) on one runtime.
 pub(crate) struct Stat {
@@ -56,6 +75,66 @@ impl Row {
         (off.median > 0.0).then(|| (on.median / off.median, verdict))
     }
 
+    /// The executor `family`'s baton pair: the epoll one (tokio and smol
+    /// drive epoll too) if it ran, else the best that did.
+    fn baton_of(&self, family: Family) -> Option<Kind> {
+        let epoll = match family {
+            Family::Multi => Kind::BatonEpollMulti,
+            Family::Local => Kind::BatonEpollLocal,
+        };
+        if self.stats.contains_key(&epoll) {
+            return Some(epoll);
+        }
+        self.best(|k| k.is_baton() && k.family() == Some(family))
+            .map(|(k, _)| k)
+    }
+
+    /// `peer` if it ran; mini-redis stands for tokio-multi in `resp`.
+    fn peer_or_app(&self, peer: Kind) -> Option<Kind> {
+        let app = (peer == Kind::TokioMulti).then_some(Kind::MiniRedis);
+        [Some(peer), app]
+            .into_iter()
+            .flatten()
+            .find(|k| self.stats.contains_key(k))
+    }
+
+    fn compare(&self, label: String, baton: Kind, peer: Kind) -> Option<Compared> {
+        let verdict = Verdict::new(
+            &self.stats.get(&baton)?.samples,
+            &self.stats.get(&peer)?.samples,
+        )?;
+        Some(Compared {
+            label,
+            baton,
+            peer,
+            verdict,
+        })
+    }
+
+    /// Each baton executor against each peer of its kind, in
+    /// [`LIKE_WITH_LIKE`] order (`None` where either did not run).
+    pub(crate) fn like_with_like(&self) -> Vec<Option<Compared>> {
+        LIKE_WITH_LIKE
+            .iter()
+            .map(|&(family, peer)| {
+                let label = format!("{} ÷ {peer}", family_name(family));
+                self.compare(label, self.baton_of(family)?, self.peer_or_app(peer)?)
+            })
+            .collect()
+    }
+
+    /// baton's best pair against the best peer.
+    pub(crate) fn best_verdict(&self) -> Option<Compared> {
+        let label = "best baton ÷ best peer".to_owned();
+        self.compare(label, self.best_baton()?.0, self.best_peer()?.0)
+    }
+
+    /// baton's best pair against the mio loop or redis-server.
+    pub(crate) fn limit_verdict(&self) -> Option<Compared> {
+        let label = "best baton ÷ mio / redis".to_owned();
+        self.compare(label, self.best_baton()?.0, self.limit()?.0)
+    }
+
     fn best(&self, pick: impl Fn(Kind) -> bool) -> Option<(Kind, f64)> {
         self.stats
             .iter()
@@ -69,14 +148,14 @@ impl Row {
         self.best(Kind::is_baton)
     }
 
-    /// The best of tokio and smol.
+    /// The best of tokio and smol (mini-redis in `resp`).
     pub(crate) fn best_peer(&self) -> Option<(Kind, f64)> {
-        self.best(Kind::is_peer)
+        self.best(|k| k.is_peer() || k == Kind::MiniRedis)
     }
 
     /// The no-runtime limit (mio) or the reference server (redis).
     fn limit(&self) -> Option<(Kind, f64)> {
-        self.best(|k| !k.is_runtime())
+        self.best(|k| matches!(k, Kind::Mio | Kind::Redis))
     }
 
     /// best baton ÷ best peer: at most 1 meets the goal.
@@ -91,39 +170,53 @@ pub(crate) struct Report {
     date: String,
     command: String,
     quick: bool,
-    repeats: usize,
+    /// Repeats per workload.
+    repeats: Vec<(&'static str, usize)>,
     machine: Value,
     versions: Value,
     workloads: Vec<(&'static str, &'static str)>,
 }
 
 fn stat(mut samples: Vec<f64>) -> Option<Stat> {
-    if samples.is_empty() {
-        return None;
-    }
-    let mut sorted = samples.clone();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    let median = if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    };
+    let median = median(&samples)?;
+    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     samples.shrink_to_fit();
     Some(Stat {
         median,
-        min: sorted[0],
-        max: sorted[n - 1],
+        min,
+        max,
         ratio: None,
         samples,
     })
+}
+
+fn family_name(family: Family) -> &'static str {
+    match family {
+        Family::Multi => "multi",
+        Family::Local => "local",
+    }
+}
+
+/// A verdict cell: `0.93 ≈`, naming the pair where it is not the
+/// column's own.
+fn verdict_cell(compared: Option<&Compared>, names: bool) -> String {
+    let Some(c) = compared else {
+        return "–".to_owned();
+    };
+    let shown = c.verdict.show();
+    if names || !c.baton.is_baton_epoll() || c.peer == Kind::MiniRedis {
+        format!("{shown} ({} ÷ {})", c.baton, c.peer)
+    } else {
+        shown
+    }
 }
 
 impl Report {
     pub(crate) fn new(
         cells: &[(&'static Workload, &'static str, Cell)],
         options: &Options,
-        repeats: usize,
+        repeats: Vec<(&'static str, usize)>,
     ) -> Report {
         let mut rows = Vec::new();
         let mut workloads = Vec::new();
@@ -227,6 +320,22 @@ impl Report {
                         .best_baton()
                         .zip(row.limit())
                         .map(|((_, b), (_, l))| b / l),
+                    "verdicts": row
+                        .like_with_like()
+                        .into_iter()
+                        .flatten()
+                        .chain(row.best_verdict())
+                        .chain(row.limit_verdict())
+                        .map(|c| json!({
+                            "comparison": c.label,
+                            "baton": c.baton.name(),
+                            "peer": c.peer.name(),
+                            "median_ratio": c.verdict.ratio,
+                            "p_value": c.verdict.p,
+                            "ranges_disjoint": c.verdict.disjoint,
+                            "verdict": c.verdict.mark.symbol(),
+                        }))
+                        .collect::<Vec<_>>(),
                     "skipped": reasons(&row.skipped),
                     "failed": reasons(&row.failed),
                     "observed": row
@@ -259,7 +368,11 @@ impl Report {
             "date": self.date,
             "command": self.command,
             "quick": self.quick,
-            "repeats": self.repeats,
+            "repeats": self
+                .repeats
+                .iter()
+                .map(|(w, n)| ((*w).to_owned(), Value::from(*n)))
+                .collect::<serde_json::Map<String, Value>>(),
             "machine": self.machine,
             "versions": self.versions,
             "workloads": workloads,
@@ -271,19 +384,22 @@ impl Report {
     /// The tables, as `target/bench/latest.md` and the suite's output.
     pub(crate) fn markdown(&self) -> String {
         let mut md = String::new();
-        // The owned-buffer echo pairs only where they were measured: they
-        // take part in tcp_echo alone.
+        // The owned-buffer echo pairs and mini-redis only where they were
+        // measured: they take part in one workload each.
         let columns: Vec<Kind> = Kind::ALL
             .into_iter()
-            .filter(|k| k.is_runtime())
-            .filter(|k| !k.is_owned_echo() || self.rows.iter().any(|r| r.stats.contains_key(k)))
+            .filter(|k| k.is_runtime() || *k == Kind::MiniRedis)
+            .filter(|k| {
+                !(k.is_owned_echo() || *k == Kind::MiniRedis)
+                    || self.rows.iter().any(|r| r.stats.contains_key(k))
+            })
             .collect();
-        let header = |md: &mut String, first: &str, last: &str| {
+        let header = |md: &mut String, first: &str| {
             let _ = write!(md, "| workload | size | metric | {first}");
             for k in &columns {
                 let _ = write!(md, "{k} | ");
             }
-            let _ = writeln!(md, "mio / redis | {last}");
+            let _ = writeln!(md, "mio / redis |");
             let _ = write!(
                 md,
                 "|---|---|---|{}",
@@ -292,17 +408,49 @@ impl Report {
             for _ in &columns {
                 md.push_str("---:|");
             }
-            let _ = writeln!(md, "---:|{}", "---|".repeat(last.matches('|').count()));
+            let _ = writeln!(md, "---:|");
         };
         let _ = writeln!(
             md,
-            "### Ratios: median ÷ the reference's median (tokio-multi; redis-server for resp), lower is better\n"
+            "### Verdicts: baton's median ÷ the peer's, like with like\n\n\
+             ✓ baton ahead, ✗ behind: only where the samples separate (two-sided \
+             Mann–Whitney U test at 5 %, or min–max ranges apart, at least 3 \
+             samples a side); ≈ otherwise, whatever the ratio. Each executor on \
+             the epoll reactor (another pair is named where epoll did not run) \
+             against the peers of its kind; mini-redis (tokio multi-thread) is \
+             tokio's column for `resp`. Lower is better.\n"
         );
-        header(
-            &mut md,
-            "",
-            "best baton ÷ best peer | best baton ÷ mio / redis |",
+        let _ = write!(md, "| workload | size | metric | ");
+        for (family, peer) in LIKE_WITH_LIKE {
+            let _ = write!(md, "{} ÷ {peer} | ", family_name(family));
+        }
+        let _ = writeln!(md, "best baton ÷ best peer | best baton ÷ mio / redis |");
+        let _ = writeln!(
+            md,
+            "|---|---|---|{}",
+            "---|".repeat(LIKE_WITH_LIKE.len() + 2)
         );
+        for row in &self.rows {
+            let _ = write!(
+                md,
+                "| {} | {} | {} ({}) | ",
+                row.workload, row.size, row.metric, row.unit
+            );
+            for compared in row.like_with_like() {
+                let _ = write!(md, "{} | ", verdict_cell(compared.as_ref(), false));
+            }
+            let _ = writeln!(
+                md,
+                "{} | {} |",
+                verdict_cell(row.best_verdict().as_ref(), true),
+                verdict_cell(row.limit_verdict().as_ref(), true)
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\n### Ratios: median ÷ the reference's median (tokio-multi; redis-server for resp), lower is better\n"
+        );
+        header(&mut md, "");
         for row in &self.rows {
             let _ = write!(
                 md,
@@ -316,26 +464,14 @@ impl Report {
                     self.cell(row, *k, |s| s.ratio.map(|r| format!("{r:.2}")))
                 );
             }
-            let _ = write!(
+            let _ = writeln!(
                 md,
-                "{} | ",
+                "{} |",
                 self.limit_cell(row, |s| s.ratio.map(|r| format!("{r:.2}")))
             );
-            let goal = match (row.goal(), row.best_baton(), row.best_peer()) {
-                (Some(g), Some((b, _)), Some((p, _))) => {
-                    let mark = if g <= 1.0 { "✓" } else { "✗" };
-                    format!("{g:.2} {mark} ({b} vs {p})")
-                }
-                _ => "–".to_owned(),
-            };
-            let limit = match (row.best_baton(), row.limit()) {
-                (Some((b, v)), Some((_, l))) if l > 0.0 => format!("{:.2} ({b})", v / l),
-                _ => "–".to_owned(),
-            };
-            let _ = writeln!(md, "{goal} | {limit} |");
         }
         let _ = writeln!(md, "\n### Figures: median (min–max)\n");
-        header(&mut md, "unit | ", "");
+        header(&mut md, "unit | ");
         for row in &self.rows {
             let _ = write!(
                 md,
@@ -455,10 +591,20 @@ impl Report {
             })
             .unwrap_or_default();
         let _ = writeln!(s, "- Peers: {}", versions.join(", "));
+        // Repeats, grouped: `9 (spawn_inside, ..), 5 (tcp_echo, ..)`.
+        let mut counts: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+        for (w, n) in &self.repeats {
+            counts.entry(*n).or_default().push(w);
+        }
+        let repeats: Vec<String> = counts
+            .iter()
+            .rev()
+            .map(|(n, ws)| format!("{n} ({})", ws.join(", ")))
+            .collect();
         let _ = writeln!(
             s,
-            "- {} repeats per figure, runtimes interleaved, each measurement in its own process; multi-thread runtimes use {} workers\n",
-            self.repeats,
+            "- Repeats per figure: {}; runtimes interleaved, each measurement in its own process; multi-thread runtimes use {} workers\n",
+            repeats.join("; "),
             crate::rt::workers()
         );
         s.push_str(&self.markdown());
@@ -509,6 +655,7 @@ fn versions(lock: &Path) -> Value {
                 "async-io",
                 "futures-channel",
                 "mio",
+                "mini-redis",
                 "polling",
                 "async-task",
             ]
@@ -536,4 +683,110 @@ pub(crate) fn update_benchmarks_md(path: &Path, section: &str) -> Result<(), Str
         _ => format!("# Benchmarks\n\n{generated}\n"),
     };
     std::fs::write(path, new).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::{Row, stat, verdict_cell};
+    use crate::rt::Kind;
+    use crate::suite::verdict::Mark;
+
+    fn row(samples: &[(Kind, &[f64])]) -> Row {
+        Row {
+            workload: "w",
+            size: "1",
+            metric: "ms",
+            unit: "ms",
+            reference: Kind::TokioMulti,
+            stats: samples
+                .iter()
+                .filter_map(|(k, s)| Some((*k, stat(s.to_vec())?)))
+                .collect(),
+            skipped: BTreeMap::new(),
+            failed: BTreeMap::new(),
+            observed: BTreeMap::new(),
+        }
+    }
+
+    const FAST: &[f64] = &[10.0, 10.5, 11.0, 10.2, 10.8];
+    const SLOW: &[f64] = &[20.0, 20.5, 21.0, 20.2, 20.8];
+    const FASTER: &[f64] = &[5.0, 5.5, 6.0, 5.2, 5.8];
+
+    #[test]
+    fn each_executor_meets_the_peers_of_its_kind() {
+        let r = row(&[
+            (Kind::BatonEpollMulti, SLOW),
+            // A faster second reactor does not stand in for the epoll pair.
+            (Kind::BatonPollMulti, FASTER),
+            (Kind::BatonEpollLocal, FAST),
+            (Kind::TokioMulti, FAST),
+            (Kind::SmolMulti, SLOW),
+            (Kind::TokioCurrent, SLOW),
+        ]);
+        let like = r.like_with_like();
+        let [multi_tokio, multi_smol, local_tokio, local_smol] = &like[..] else {
+            panic!("four columns");
+        };
+        let multi_tokio = multi_tokio.as_ref().expect("both ran");
+        assert_eq!(
+            (multi_tokio.baton, multi_tokio.peer),
+            (Kind::BatonEpollMulti, Kind::TokioMulti)
+        );
+        assert_eq!(multi_tokio.verdict.mark, Mark::Behind);
+        let multi_smol = multi_smol.as_ref().expect("both ran");
+        assert_eq!(multi_smol.verdict.mark, Mark::Even);
+        let local_tokio = local_tokio.as_ref().expect("both ran");
+        assert_eq!(local_tokio.baton, Kind::BatonEpollLocal);
+        assert_eq!(local_tokio.verdict.mark, Mark::Ahead);
+        assert!(local_smol.is_none(), "smol-local did not run");
+        // The best pair is the fastest of all, named in its cell.
+        let best = r.best_verdict().expect("a best pair and a best peer");
+        assert_eq!(
+            (best.baton, best.peer),
+            (Kind::BatonPollMulti, Kind::TokioMulti)
+        );
+        assert_eq!(
+            verdict_cell(Some(&best), true),
+            "0.52 ✓ (baton-poll-multi ÷ tokio-multi)"
+        );
+        assert_eq!(verdict_cell(Some(local_tokio), false), "0.51 ✓");
+        assert_eq!(verdict_cell(None, false), "–");
+        assert!(r.limit_verdict().is_none());
+    }
+
+    #[test]
+    fn another_reactor_stands_in_when_epoll_did_not_run() {
+        let r = row(&[
+            (Kind::BatonUringLocal, FAST),
+            (Kind::BatonPollLocal, SLOW),
+            (Kind::SmolLocal, FAST),
+        ]);
+        let local_smol = r.like_with_like().pop().flatten().expect("both ran");
+        assert_eq!(local_smol.baton, Kind::BatonUringLocal);
+        assert_eq!(local_smol.verdict.mark, Mark::Even);
+        assert_eq!(
+            verdict_cell(Some(&local_smol), false),
+            "1.00 ≈ (baton-uring-local ÷ smol-local)"
+        );
+    }
+
+    #[test]
+    fn mini_redis_is_tokios_column_in_resp() {
+        let r = row(&[
+            (Kind::BatonEpollMulti, FAST),
+            (Kind::MiniRedis, SLOW),
+            (Kind::Redis, FASTER),
+        ]);
+        let multi_tokio = r.like_with_like()[0].take().expect("mini-redis ran");
+        assert_eq!(multi_tokio.peer, Kind::MiniRedis);
+        assert_eq!(multi_tokio.verdict.mark, Mark::Ahead);
+        assert_eq!(r.best_verdict().map(|c| c.peer), Some(Kind::MiniRedis));
+        let limit = r.limit_verdict().expect("redis-server ran");
+        assert_eq!(
+            (limit.peer, limit.verdict.mark),
+            (Kind::Redis, Mark::Behind)
+        );
+    }
 }

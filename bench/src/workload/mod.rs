@@ -57,6 +57,14 @@ pub(crate) enum Driver {
 }
 
 /// A workload of the suite.
+///
+/// # Sizes
+///
+/// A size ending in [`LISTENER`] runs the same measurement with an idle TCP
+/// listener bound on 127.0.0.1 and registered with the runtime's reactor
+/// first, as in any server: baton's reactor skips the `epoll_wait` of a
+/// non-blocking turn when nothing is registered, which an empty runtime
+/// would otherwise flatter.
 #[derive(Debug)]
 pub(crate) struct Workload {
     /// Its name on the command line (`--filter`) and in the tables.
@@ -73,7 +81,23 @@ pub(crate) struct Workload {
     pub(crate) driver: Driver,
     /// The runtime every ratio is taken against.
     pub(crate) reference: Kind,
+    /// Whether it uses the reactor's I/O or timers. One that does not runs
+    /// on one reactor only (epoll) for each baton executor: the others
+    /// would be more draws of the same executor. (Every executor still
+    /// sleeps and wakes through its reactor when idle.)
+    pub(crate) reactor: bool,
 }
+
+/// The suffix of a size measured with an idle listener registered.
+pub(crate) const LISTENER: &str = "+listener";
+
+/// Repeats of a micro-benchmark (one child process per measurement) in a
+/// full run: enough for the rank test to separate at 5 %.
+pub(crate) const MICRO_REPEATS: usize = 9;
+
+/// Repeats of a server workload (echo, resp, http, idle connections),
+/// each of which runs for seconds.
+pub(crate) const SERVER_REPEATS: usize = 5;
 
 impl Workload {
     /// Whether `kind` takes part.
@@ -83,7 +107,24 @@ impl Workload {
                 kind.is_runtime() && !kind.is_owned_echo()
             }
             Driver::Echo => kind.is_runtime() || kind == Kind::Mio,
-            Driver::Resp => kind.resp_flags().is_some() || kind == Kind::Redis,
+            Driver::Resp => {
+                kind.resp_flags().is_some() || matches!(kind, Kind::Redis | Kind::MiniRedis)
+            }
+        }
+    }
+
+    /// Whether `kind` takes part when the runtimes are not chosen on the
+    /// command line: not the pairs of a second and third reactor when the
+    /// workload does not use the reactor.
+    pub(crate) fn by_default(&self, kind: Kind) -> bool {
+        self.runs_on(kind) && (self.reactor || !kind.is_baton() || kind.is_baton_epoll())
+    }
+
+    /// The repeats of a full run.
+    pub(crate) fn repeats(&self) -> usize {
+        match self.driver {
+            Driver::Child => MICRO_REPEATS,
+            Driver::IdleConns | Driver::Echo | Driver::Resp | Driver::Http => SERVER_REPEATS,
         }
     }
 }
@@ -98,11 +139,12 @@ pub(crate) const ALL: &[Workload] = &[
     Workload {
         name: "spawn_inside",
         what: "N empty tasks spawned by a task of the runtime; time until the last one ran",
-        sizes: &["100000", "1000000"],
-        quick: &["100000"],
+        sizes: &["100000", "1000000", "100000+listener"],
+        quick: &["100000", "100000+listener"],
         metrics: TIME_MS,
         driver: Driver::Child,
         reference: Kind::TokioMulti,
+        reactor: false,
     },
     Workload {
         name: "spawn_protocol",
@@ -112,6 +154,7 @@ pub(crate) const ALL: &[Workload] = &[
         metrics: TIME_MS,
         driver: Driver::Child,
         reference: Kind::TokioMulti,
+        reactor: false,
     },
     Workload {
         name: "spawn_foreign",
@@ -121,33 +164,42 @@ pub(crate) const ALL: &[Workload] = &[
         metrics: TIME_MS,
         driver: Driver::Child,
         reference: Kind::TokioMulti,
+        reactor: false,
     },
     Workload {
         name: "yield_many",
         what: "T tasks each yielding Y times (TxY)",
-        sizes: &["200x1000", "1x200000"],
-        quick: &["200x100", "1x20000"],
+        sizes: &[
+            "200x1000",
+            "1x200000",
+            "200x1000+listener",
+            "1x200000+listener",
+        ],
+        quick: &["200x100", "1x20000", "1x20000+listener"],
         metrics: TIME_MS,
         driver: Driver::Child,
         reference: Kind::TokioMulti,
+        reactor: false,
     },
     Workload {
         name: "ping_pong",
         what: "N pings: a task spawns a task, and they exchange two oneshot messages (futures-channel)",
-        sizes: &["100000"],
+        sizes: &["100000", "100000+listener"],
         quick: &["10000"],
         metrics: TIME_MS,
         driver: Driver::Child,
         reference: Kind::TokioMulti,
+        reactor: false,
     },
     Workload {
         name: "chained_spawn",
         what: "a chain of N tasks, each spawning the next",
-        sizes: &["100000"],
+        sizes: &["100000", "100000+listener"],
         quick: &["10000"],
         metrics: TIME_MS,
         driver: Driver::Child,
         reference: Kind::TokioMulti,
+        reactor: false,
     },
     Workload {
         name: "request_reply",
@@ -157,6 +209,7 @@ pub(crate) const ALL: &[Workload] = &[
         metrics: TIME_MS,
         driver: Driver::Child,
         reference: Kind::TokioMulti,
+        reactor: false,
     },
     Workload {
         name: "timers",
@@ -179,6 +232,7 @@ pub(crate) const ALL: &[Workload] = &[
         ],
         driver: Driver::Child,
         reference: Kind::TokioMulti,
+        reactor: true,
     },
     Workload {
         name: "timer_cancel",
@@ -197,6 +251,7 @@ pub(crate) const ALL: &[Workload] = &[
         ],
         driver: Driver::Child,
         reference: Kind::TokioMulti,
+        reactor: true,
     },
     Workload {
         name: "process_spawn",
@@ -209,6 +264,7 @@ pub(crate) const ALL: &[Workload] = &[
         }],
         driver: Driver::Child,
         reference: Kind::TokioMulti,
+        reactor: true,
     },
     Workload {
         name: "tcp_echo",
@@ -234,10 +290,11 @@ pub(crate) const ALL: &[Workload] = &[
         ],
         driver: Driver::Echo,
         reference: Kind::TokioMulti,
+        reactor: true,
     },
     Workload {
         name: "resp",
-        what: "redis-benchmark (SET and GET, 50 clients; P16: 16 pipelined) against the resp example, redis-server as reference: wall time and server CPU per request",
+        what: "redis-benchmark (SET and GET, 50 clients; P16: 16 pipelined) against the resp example on each baton pair, tokio's mini-redis (its application peer, tokio multi-thread) and redis-server (the reference): wall time per request (1e9 / requests per second) and server CPU per request",
         sizes: &["c50", "c50-P16"],
         quick: &["c50"],
         metrics: &[
@@ -256,6 +313,7 @@ pub(crate) const ALL: &[Workload] = &[
         ],
         driver: Driver::Resp,
         reference: Kind::Redis,
+        reactor: true,
     },
     Workload {
         name: "http",
@@ -278,6 +336,7 @@ pub(crate) const ALL: &[Workload] = &[
         ],
         driver: Driver::Http,
         reference: Kind::TokioMulti,
+        reactor: true,
     },
     Workload {
         name: "fs_read",
@@ -296,6 +355,7 @@ pub(crate) const ALL: &[Workload] = &[
         ],
         driver: Driver::Child,
         reference: Kind::TokioMulti,
+        reactor: true,
     },
     Workload {
         name: "idle_tasks",
@@ -314,6 +374,7 @@ pub(crate) const ALL: &[Workload] = &[
         ],
         driver: Driver::Child,
         reference: Kind::TokioMulti,
+        reactor: false,
     },
     Workload {
         name: "idle_conns",
@@ -332,6 +393,7 @@ pub(crate) const ALL: &[Workload] = &[
         ],
         driver: Driver::IdleConns,
         reference: Kind::TokioMulti,
+        reactor: true,
     },
 ];
 
@@ -342,68 +404,104 @@ pub(crate) const ALL: &[Workload] = &[
 /// An unknown workload, a size it cannot parse, or a runtime that failed.
 pub(crate) fn run(kind: Kind, workload: &str, size: &str) -> Result<Outcome, String> {
     let bad_size = || format!("{workload}: bad size {size:?}");
+    let (size, listener) = match size.strip_suffix(LISTENER) {
+        Some(size) => (size, true),
+        None => (size, false),
+    };
+    // Only the timed jobs of `measure` take an idle listener.
+    let plain = || if listener { Err(bad_size()) } else { Ok(()) };
     match workload {
         "spawn_inside" | "spawn_protocol" => {
             let n = count(size).ok_or_else(bad_size)?;
             let protocol = workload == "spawn_protocol";
-            measure(kind, spawn::Inside { n, protocol })
+            measure(kind, spawn::Inside { n, protocol }, listener)
         }
         "spawn_foreign" => {
+            plain()?;
             let job = spawn::Foreign(count(size).ok_or_else(bad_size)?);
             rt::with_runtime(kind, job)
         }
-        "chained_spawn" => measure(kind, spawn::Chained(count(size).ok_or_else(bad_size)?)),
+        "chained_spawn" => {
+            let job = spawn::Chained(count(size).ok_or_else(bad_size)?);
+            measure(kind, job, listener)
+        }
         "yield_many" => {
             let (tasks, yields) = pair(size).ok_or_else(bad_size)?;
-            measure(kind, sched::YieldMany { tasks, yields })
+            measure(kind, sched::YieldMany { tasks, yields }, listener)
         }
-        "ping_pong" => measure(kind, sched::PingPong(count(size).ok_or_else(bad_size)?)),
+        "ping_pong" => {
+            let job = sched::PingPong(count(size).ok_or_else(bad_size)?);
+            measure(kind, job, listener)
+        }
         "request_reply" => {
             let (n, neutral) = match size.strip_suffix("-fc") {
                 Some(n) => (n, true),
                 None => (size, false),
             };
             let n = count(n).ok_or_else(bad_size)?;
-            measure(kind, reply::RequestReply { n, neutral })
+            measure(kind, reply::RequestReply { n, neutral }, listener)
         }
-        "timers" => rt::with_runtime(kind, timers::Sleeps(count(size).ok_or_else(bad_size)?)),
+        "timers" => {
+            plain()?;
+            rt::with_runtime(kind, timers::Sleeps(count(size).ok_or_else(bad_size)?))
+        }
         "timer_cancel" => {
+            plain()?;
             let pending = count(size).ok_or_else(bad_size)?;
             rt::with_runtime(kind, timers::Cancel { pending })
         }
         "process_spawn" => {
+            plain()?;
             rt::with_runtime(kind, process::SpawnWait(count(size).ok_or_else(bad_size)?))
         }
         "idle_tasks" => {
+            plain()?;
             rt::with_runtime(kind, memory::IdleTasks(count(size).ok_or_else(bad_size)?))
         }
         "fs_read" => {
+            plain()?;
             let bytes = files::mebibytes(size).ok_or_else(bad_size)?;
             rt::with_runtime(kind, files::FsRead { bytes })?
         }
         "idle_conns" => {
+            plain()?;
             rt::with_runtime(kind, memory::IdleConns(count(size).ok_or_else(bad_size)?))
         }
         _ => Err(format!("unknown workload {workload:?}")),
     }
 }
 
-/// A timed job: a warm-up run, then the measured one, in milliseconds.
-fn measure<J: rt::Job<Output = f64> + Clone>(kind: Kind, job: J) -> Result<Outcome, String> {
-    rt::with_runtime(kind, Warm(job))
+/// A timed job: a warm-up run, then the measured one, in milliseconds;
+/// with `listener`, an idle listener registered with the runtime first.
+fn measure<J: rt::Job<Output = f64> + Clone>(
+    kind: Kind,
+    job: J,
+    listener: bool,
+) -> Result<Outcome, String> {
+    rt::with_runtime(kind, Warm { job, listener })?
 }
 
 /// Runs a timed job twice on the same runtime, reporting the second.
 #[derive(Clone)]
-struct Warm<J>(J);
+struct Warm<J> {
+    job: J,
+    /// Register an idle listener on 127.0.0.1 first.
+    listener: bool,
+}
 
 impl<J: rt::Job<Output = f64> + Clone> rt::Job for Warm<J> {
-    type Output = Outcome;
+    type Output = Result<Outcome, String>;
 
-    fn run<R: rt::Rt>(self, rt: &R) -> Outcome {
-        let _ = self.0.clone().run(rt);
-        let ms = self.0.run(rt);
-        Outcome::Done(metrics([("ms", ms)]))
+    fn run<R: rt::Rt>(self, rt: &R) -> Result<Outcome, String> {
+        if self.listener {
+            let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+                .map_err(|e| format!("cannot bind the idle listener: {e}"))?;
+            // Registered inside the runtime; its accept task lives on.
+            rt.block_on(async move { R::spawn(R::idle_listener(listener)) });
+        }
+        let _ = self.job.clone().run(rt);
+        let ms = self.job.run(rt);
+        Ok(Outcome::Done(metrics([("ms", ms)])))
     }
 }
 
@@ -493,7 +591,47 @@ impl Countdown {
 
 #[cfg(test)]
 mod tests {
-    use super::{count, pair};
+    use super::{ALL, LISTENER, count, pair};
+    use crate::rt::Kind;
+
+    #[test]
+    fn reactor_free_workloads_run_on_one_reactor() {
+        let find = |name| ALL.iter().find(|w| w.name == name).expect(name);
+        let spawn = find("spawn_inside");
+        assert!(spawn.by_default(Kind::BatonEpollMulti));
+        assert!(spawn.by_default(Kind::BatonEpollLocal));
+        assert!(!spawn.by_default(Kind::BatonPollMulti));
+        assert!(!spawn.by_default(Kind::BatonUringLocal));
+        assert!(spawn.by_default(Kind::SmolLocal));
+        assert!(spawn.by_default(Kind::HostTokioMulti));
+        // Named on the command line, a second reactor still runs it.
+        assert!(spawn.runs_on(Kind::BatonPollMulti));
+        let echo = find("tcp_echo");
+        assert!(echo.by_default(Kind::BatonPollMulti));
+        assert!(echo.by_default(Kind::BatonUringLocal));
+        let resp = find("resp");
+        assert!(resp.by_default(Kind::MiniRedis));
+        assert!(!spawn.runs_on(Kind::MiniRedis));
+        assert_eq!(spawn.repeats(), 9);
+        assert_eq!(echo.repeats(), 5);
+    }
+
+    #[test]
+    fn listener_sizes_only_on_timed_jobs() {
+        // Each `+listener` size beside its plain one, in the same set.
+        for w in ALL {
+            for sizes in [w.sizes, w.quick] {
+                for size in sizes {
+                    if let Some(plain) = size.strip_suffix(LISTENER) {
+                        assert!(!w.reactor, "{} {size}", w.name);
+                        assert!(sizes.contains(&plain), "{} {size}", w.name);
+                    }
+                }
+            }
+        }
+        let err = super::run(Kind::TokioCurrent, "timers", "10+listener");
+        assert!(err.is_err(), "timers takes no listener");
+    }
 
     #[test]
     fn sizes_parse() {
