@@ -62,7 +62,7 @@
 //! own tables decide what is ready and what is due, so its proven
 //! contracts hold unchanged.
 //!
-//! The reactor must have a guest fd: `EpollReactor`, `PollReactor` (epoll
+//! The reactor must have a guest fd: `EpollReactor`, `UringReactor`, `PollReactor` (epoll
 //! build), and `Chaos` over either do.
 //!
 //! # What was measured

@@ -76,8 +76,8 @@
 //! queued, so a reactor that keeps something due cannot starve them), and
 //! stops the host when the runtime drops it.
 //!
-//! The reactor must have a guest fd: `EpollReactor`, `PollReactor` (epoll
-//! build), and `Chaos` over either do; `VirtualTime` does not (its clock
+//! The reactor must have a guest fd: `EpollReactor`, `UringReactor`,
+//! `PollReactor` (epoll build), and `Chaos` over any of them do; `VirtualTime` does not (its clock
 //! jumps only when the executor says the runtime is idle, and tokio does
 //! not tell), nor does the poll(2) build.
 //!
@@ -104,12 +104,15 @@
 //! runtime and from 5299 to 4871 on the multi-thread one (native tokio:
 //! 2357 and 2985); the syscalls per round trip are unchanged (one
 //! `recvfrom`, one `sendto`, two `epoll_wait`, against native tokio's one
-//! `epoll_wait`). On a loaded 2-core machine the change in server CPU per
-//! round trip did not stand out of the noise (host ÷ native, medians of
-//! ten alternating runs, moved between 1.07 and 1.33 from run to run,
-//! before and after); `perf` puts most of the gap in the kernel's side of
-//! the guest's `epoll_wait` (the guest fd is an epoll fd nested in
-//! tokio's), which this road keeps.
+//! `epoll_wait`). Measured after it on a quiet machine (9 repeats, server
+//! CPU per round trip, host ÷ native): 1.01–1.17 on the current-thread
+//! runtime and 0.91–1.17 on the multi-thread one, the one-connection
+//! sizes at the top of both ranges; `perf` puts most of that gap in the
+//! kernel's side of the guest's `epoll_wait` (the guest fd is an epoll fd
+//! nested in tokio's), which this road keeps. With `UringReactor` as the
+//! guest the second wait is gone (a turn reads the completion ring from
+//! memory), but its CPU per round trip was not lower in a short check.
+//! BENCHMARKS.md ("Hosts") has the tables.
 //!
 //! Timers are never early (the reactor's table decides what fires), but
 //! they come when tokio's timer wakes the driver, which counts whole
