@@ -62,8 +62,8 @@
 //! own tables decide what is ready and what is due, so its proven
 //! contracts hold unchanged.
 //!
-//! The reactor must have a guest fd: `EpollReactor`, `UringReactor`, `PollReactor` (epoll
-//! build), and `Chaos` over either do.
+//! The reactor must have a guest fd: `EpollReactor`, `UringReactor`,
+//! `PollReactor` (epoll build), and `Chaos` over any of them do.
 //!
 //! # What was measured
 //!
