@@ -59,6 +59,10 @@ pub(super) struct Pipe<T> {
     /// Starts this pipe's job (a read job or a write job): a plain function
     /// pointer, so that code without `T`'s bounds (`Drop`) can call it.
     start: fn(&Arc<Pipe<T>>) -> io::Result<()>,
+    /// Whether the pipe has work for a job that nobody else will start: a
+    /// writer's full chunks (see [`job_done`](Pipe::job_done)). A reader's
+    /// jobs are started by the reads that want bytes.
+    pending: fn(&PipeState<T>) -> bool,
 }
 
 /// Starts a read job on `pipe`.
@@ -71,17 +75,25 @@ fn start_write<T: Write + Send + 'static>(pipe: &Arc<Pipe<T>>) -> io::Result<()>
     Pipe::spawn_job(pipe, write_job)
 }
 
+fn chunks_to_write<T>(state: &PipeState<T>) -> bool {
+    !state.full.is_empty()
+}
+
+fn nothing_pending<T>(_: &PipeState<T>) -> bool {
+    false
+}
+
 impl<T: Read + Send + 'static> Pipe<T> {
     /// A pipe whose job reads from `io`.
     pub(super) fn reader(io: Box<T>, chunk_size: usize, max_chunks: usize) -> Arc<Pipe<T>> {
-        Pipe::new(io, chunk_size, max_chunks, start_read)
+        Pipe::new(io, chunk_size, max_chunks, start_read, nothing_pending)
     }
 }
 
 impl<T: Write + Send + 'static> Pipe<T> {
     /// A pipe whose job writes to `io`.
     pub(super) fn writer(io: Box<T>, chunk_size: usize, max_chunks: usize) -> Arc<Pipe<T>> {
-        Pipe::new(io, chunk_size, max_chunks, start_write)
+        Pipe::new(io, chunk_size, max_chunks, start_write, chunks_to_write)
     }
 }
 
@@ -91,6 +103,7 @@ impl<T> Pipe<T> {
         chunk_size: usize,
         max_chunks: usize,
         start: fn(&Arc<Pipe<T>>) -> io::Result<()>,
+        pending: fn(&PipeState<T>) -> bool,
     ) -> Arc<Pipe<T>> {
         Arc::new(Pipe {
             state: Mutex::new(PipeState {
@@ -106,6 +119,7 @@ impl<T> Pipe<T> {
             chunk_size,
             max_chunks,
             start,
+            pending,
         })
     }
 
@@ -164,21 +178,31 @@ impl<T> Pipe<T> {
     }
 
     /// Ends the job's claim: puts the object back (if the job still has
-    /// it), clears `running`, wakes the async side.
-    fn job_done(&self, io: Option<Box<T>>, panicked: bool) {
-        let waker = {
-            let mut state = self.lock();
-            state.running = false;
-            if let Some(io) = io {
-                state.io = Some(io);
-            }
-            if panicked && state.end.is_none() {
-                state.end = Some(Err(io::Error::other(
-                    "a blocking operation of an Unblock panicked",
-                )));
-            }
-            state.waker.take()
-        };
+    /// it), clears `running`, wakes the async side. A job that ran starts
+    /// the next one if work is pending: a chunk pushed after the job found
+    /// none left, but before it let go here, met `running` and started no
+    /// job, and nothing else would (a writer waiting for a free chunk, or
+    /// one dropped, would wait or be lost for ever). One that never ran
+    /// (the pool refused it) starts none, or a refusing pool would be asked
+    /// again without end.
+    fn job_done(self: &Arc<Self>, io: Option<Box<T>>, panicked: bool, ran: bool) {
+        let mut state = self.lock();
+        state.running = false;
+        if let Some(io) = io {
+            state.io = Some(io);
+        }
+        if panicked && state.end.is_none() {
+            state.end = Some(Err(io::Error::other(
+                "a blocking operation of an Unblock panicked",
+            )));
+        }
+        let waker = state.waker.take();
+        // Only with the object back: a job without one (lost in a panic)
+        // would end at once and start the next, for ever.
+        let pending = ran && state.io.is_some() && (self.pending)(&state);
+        // A pool that refuses now leaves the chunks for the next write,
+        // flush or stop, which start a job again and see its error.
+        let _ = self.ensure_job(state, pending);
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -197,9 +221,11 @@ impl<T: Send + 'static> Pipe<T> {
         let claim = Claim {
             pipe: Arc::clone(this),
             io: None,
+            ran: false,
         };
         let started = spawn_blocking(move || {
             let mut claim = claim;
+            claim.ran = true;
             claim.io = claim.pipe.lock().io.take();
             let pipe = Arc::clone(&claim.pipe);
             job(&pipe, &mut claim);
@@ -222,11 +248,14 @@ impl<T: Send + 'static> Pipe<T> {
 pub(super) struct Claim<T> {
     pipe: Arc<Pipe<T>>,
     io: Option<Box<T>>,
+    /// The pool ran the job (it was not dropped unrun).
+    ran: bool,
 }
 
 impl<T> Drop for Claim<T> {
     fn drop(&mut self) {
-        self.pipe.job_done(self.io.take(), std::thread::panicking());
+        self.pipe
+            .job_done(self.io.take(), std::thread::panicking(), self.ran);
     }
 }
 
