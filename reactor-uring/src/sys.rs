@@ -651,15 +651,7 @@ impl Os for Uring {
     /// and until the next park every push is submitted at once (as while a
     /// park waits), or the host's wait would never see it.
     fn guest_prepare(ring: &Ring) -> io::Result<()> {
-        let queued = {
-            let mut submission = lock(&ring.submission);
-            submission.parking = true;
-            // SAFETY: the `Submission` lock is held: the only view.
-            !unsafe { ring.ring.submission_shared() }.is_empty()
-        };
-        if !queued {
-            return Ok(());
-        }
+        lock(&ring.submission).parking = true;
         match ring.ring.submit() {
             Ok(_) => Ok(()),
             // The completion queue is full: the fd is readable, the host's
