@@ -109,10 +109,8 @@
 //! runtime and 0.91–1.17 on the multi-thread one, the one-connection
 //! sizes at the top of both ranges; `perf` puts most of that gap in the
 //! kernel's side of the guest's `epoll_wait` (the guest fd is an epoll fd
-//! nested in tokio's), which this road keeps. With `UringReactor` as the
-//! guest the second wait is gone (a turn reads the completion ring from
-//! memory), but its CPU per round trip was not lower in a short check.
-//! BENCHMARKS.md ("Hosts") has the tables.
+//! nested in tokio's), which this road keeps. BENCHMARKS.md ("Hosts") has
+//! the tables, and a short check of `UringReactor` as the guest.
 //!
 //! Timers are never early (the reactor's table decides what fires), but
 //! they come when tokio's timer wakes the driver, which counts whole
