@@ -12,7 +12,6 @@
 //! the reactor's own tables and clock: smol decides only *when* to look,
 //! never *what* fires.
 
-use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::pin::Pin;
@@ -24,7 +23,7 @@ use async_io::{Async, Timer};
 use baton_protocol::{Error, Reactor};
 use futures_lite::Future;
 
-use baton_reactor_kit::{GuestFdWatch, GuestTurns, HostState};
+use baton_reactor_kit::{GuestFdWatch, GuestTurns, HostState, HostTimer};
 
 /// The reactor's guest fd, as async-io's `Async` wants it.
 ///
@@ -91,14 +90,17 @@ impl GuestFdWatch for SmolWatch {
     }
 }
 
-/// Why the driver task woke.
-enum Woke {
-    /// The deadline came (or went: a spurious turn is harmless).
-    Timer,
-    /// The deadline is already past: a turn after the tasks already queued.
-    Due,
-    /// No more turns.
-    Done,
+/// async-io's `Timer` as the driver task's timer.
+struct SmolTimer(Timer);
+
+impl HostTimer for SmolTimer {
+    fn arm(mut self: Pin<&mut Self>, deadline: Instant) {
+        self.0.set_at(deadline);
+    }
+
+    fn poll_fired(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.0).poll(cx).map(drop)
+    }
 }
 
 /// Runs the first turn (which hands async-io the turns' waker), then the
@@ -106,34 +108,7 @@ enum Woke {
 /// executor drops this task.
 pub(crate) async fn drive(turns: Arc<GuestTurns<SmolWatch>>, state: Arc<HostState>) {
     let _stop = StopOnDrop(state);
-    let mut timer = Timer::never();
-    let mut armed = None;
-    loop {
-        turns.kick(true);
-        let woke = poll_fn(|cx| {
-            let Some(deadline) = turns.deadline(cx) else {
-                return Poll::Ready(Woke::Done);
-            };
-            let Some(deadline) = deadline else {
-                return Poll::Pending;
-            };
-            if deadline <= Instant::now() {
-                return Poll::Ready(Woke::Due);
-            }
-            if armed != Some(deadline) {
-                armed = Some(deadline);
-                timer.set_at(deadline);
-            }
-            Pin::new(&mut timer).poll(cx).map(|_| Woke::Timer)
-        })
+    turns
+        .drive(SmolTimer(Timer::never()), futures_lite::future::yield_now)
         .await;
-        match woke {
-            Woke::Done => return,
-            // A reactor that keeps something due (a decorator's held-back
-            // wake-up) cannot starve the tasks queued.
-            Woke::Due => futures_lite::future::yield_now().await,
-            // Armed again at the next deadline, even the same one.
-            Woke::Timer => armed = None,
-        }
-    }
 }

@@ -13,10 +13,10 @@
 //! so timers are never early and equal deadlines keep their order whatever
 //! tokio's timer does.
 
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use std::pin::pin;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -26,7 +26,7 @@ use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::time::Sleep;
 
-use baton_reactor_kit::{GuestFdWatch, GuestTurns, HostState};
+use baton_reactor_kit::{GuestFdWatch, GuestTurns, HostState, HostTimer};
 
 /// The reactor's guest fd, as tokio's `AsyncFd` wants it.
 ///
@@ -81,14 +81,25 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// Why the driver task woke.
-enum Woke {
-    /// The deadline came (or went: a spurious turn is harmless).
-    Timer,
-    /// The deadline is already past: a turn after the tasks already queued.
-    Due,
-    /// No more turns.
-    Done,
+/// tokio's `Sleep` as the driver task's timer, made at the first deadline:
+/// a runtime without time enabled panics only once a protocol timer is
+/// used.
+struct TokioTimer(Option<Pin<Box<Sleep>>>);
+
+impl HostTimer for TokioTimer {
+    fn arm(mut self: Pin<&mut Self>, deadline: Instant) {
+        match &mut self.0 {
+            Some(sleep) => sleep.as_mut().reset(deadline.into()),
+            None => self.0 = Some(Box::pin(tokio::time::sleep_until(deadline.into()))),
+        }
+    }
+
+    fn poll_fired(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut self.0 {
+            Some(sleep) => sleep.as_mut().poll(cx),
+            None => Poll::Pending,
+        }
+    }
 }
 
 /// Runs the first turn (which hands tokio the turner's waker), then the
@@ -96,44 +107,7 @@ enum Woke {
 /// runtime drops this task.
 pub(crate) async fn drive(turns: Arc<GuestTurns<TokioWatch>>, state: Arc<HostState>) {
     let _stop = StopOnDrop(state);
-    // Made at the first deadline: a runtime without time enabled panics
-    // only once a protocol timer is used.
-    let mut sleep = pin!(None::<Sleep>);
-    let mut armed = None;
-    loop {
-        turns.kick(true);
-        let woke = poll_fn(|cx| {
-            let Some(deadline) = turns.deadline(cx) else {
-                return Poll::Ready(Woke::Done);
-            };
-            let Some(deadline) = deadline else {
-                return Poll::Pending;
-            };
-            if deadline <= Instant::now() {
-                return Poll::Ready(Woke::Due);
-            }
-            if armed != Some(deadline) {
-                armed = Some(deadline);
-                match sleep.as_mut().as_pin_mut() {
-                    Some(sleep) => sleep.reset(deadline.into()),
-                    None => sleep.set(Some(tokio::time::sleep_until(deadline.into()))),
-                }
-            }
-            match sleep.as_mut().as_pin_mut().map(|sleep| sleep.poll(cx)) {
-                Some(Poll::Ready(())) => Poll::Ready(Woke::Timer),
-                _ => Poll::Pending,
-            }
-        })
-        .await;
-        match woke {
-            Woke::Done => return,
-            // A reactor that keeps something due (a decorator's held-back
-            // wake-up) cannot starve the tasks queued.
-            Woke::Due => tokio::task::yield_now().await,
-            // Armed again at the next deadline, even the same one.
-            Woke::Timer => armed = None,
-        }
-    }
+    turns.drive(TokioTimer(None), tokio::task::yield_now).await;
 }
 
 /// Registers the reactor's guest fd with tokio's reactor.

@@ -1,7 +1,9 @@
 //! [`GuestTurns`]: a hosted reactor's turns, run in the waker its host's
 //! reactor calls when the guest fd turns readable.
 
+use std::future::{Future, poll_fn};
 use std::io;
+use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
@@ -249,6 +251,68 @@ impl<W: GuestFdWatch> GuestTurns<W> {
         }
         Some(timer.deadline)
     }
+
+    /// The host's driver task: the first turn (which hands the host's
+    /// reactor the turns' waker), then the turns the reactor's timers ask
+    /// for, on the host's `timer`, until the turns stop. A deadline already
+    /// past runs its turn after `yield_now()` (the host's yield), so that a
+    /// reactor that keeps something due cannot starve the tasks queued.
+    pub async fn drive<T, Y>(self: Arc<Self>, timer: T, yield_now: impl Fn() -> Y)
+    where
+        T: HostTimer,
+        Y: Future<Output = ()>,
+    {
+        let mut timer = pin!(timer);
+        // The deadline the timer is armed at: it is armed again only when
+        // the deadline moves, or after it fired.
+        let mut armed = None;
+        loop {
+            self.kick(true);
+            let woke = poll_fn(|cx| {
+                let Some(deadline) = self.deadline(cx) else {
+                    return Poll::Ready(Woke::Done);
+                };
+                let Some(deadline) = deadline else {
+                    return Poll::Pending;
+                };
+                if deadline <= Instant::now() {
+                    return Poll::Ready(Woke::Due);
+                }
+                if armed != Some(deadline) {
+                    armed = Some(deadline);
+                    timer.as_mut().arm(deadline);
+                }
+                timer.as_mut().poll_fired(cx).map(|()| Woke::Timer)
+            })
+            .await;
+            match woke {
+                Woke::Done => return,
+                Woke::Due => yield_now().await,
+                Woke::Timer => armed = None,
+            }
+        }
+    }
+}
+
+/// A host's timer, as [`GuestTurns::drive`] uses it (tokio's `Sleep`,
+/// async-io's `Timer`).
+pub trait HostTimer {
+    /// Arms the timer at `deadline`, replacing the previous deadline.
+    fn arm(self: Pin<&mut Self>, deadline: Instant);
+
+    /// `Ready` once the armed deadline has come (a timer never armed stays
+    /// `Pending`), with `cx`'s waker kept otherwise.
+    fn poll_fired(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()>;
+}
+
+/// Why [`GuestTurns::drive`] woke.
+enum Woke {
+    /// The deadline came (or went: a spurious turn is harmless).
+    Timer,
+    /// The deadline is already past: a turn after the tasks already queued.
+    Due,
+    /// No more turns.
+    Done,
 }
 
 impl<W: GuestFdWatch> Wake for GuestTurns<W> {

@@ -78,7 +78,7 @@ mod timers;
 mod loom;
 
 pub use self::driver::{Driver, Os};
-pub use self::guest::{GuestFdWatch, GuestTurns};
+pub use self::guest::{GuestFdWatch, GuestTurns, HostTimer};
 pub use self::host::{HostState, LiveTask, PollGate};
 pub use self::hosted::Hosted;
 pub use self::sources::{Mode, Readiness, Registrar, Sources};
