@@ -82,6 +82,8 @@ impl TokioHost {
             },
         });
         let handle = Handle::new(Arc::clone(&reactor), spawner);
+        // A `TokioReactor` made outside the runtime joins it now.
+        reactor.host_runtime(rt);
         let fd = {
             let _rt = rt.enter();
             driver::watch(reactor)?

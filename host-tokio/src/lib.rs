@@ -158,7 +158,9 @@
 mod blocking;
 mod driver;
 mod host;
+mod native;
 mod task;
 
 pub use crate::host::TokioHost;
+pub use crate::native::TokioReactor;
 pub use baton_reactor_kit::Hosted;

@@ -37,6 +37,7 @@
 //! }
 //! ```
 
+use std::any::Any;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -133,6 +134,9 @@ pub trait Decorator: Send + Sync {
     fn guest_wait(&self) -> Result<Option<Instant>, Error> {
         self.inner().guest_wait()
     }
+    fn host_runtime(&self, runtime: &dyn Any) {
+        self.inner().host_runtime(runtime);
+    }
     fn completion(&self) -> Option<&dyn Completion> {
         self.inner().completion()
     }
@@ -203,6 +207,9 @@ impl<D: Decorator> Reactor for D {
     }
     fn guest_wait(&self) -> Result<Option<Instant>, Error> {
         Decorator::guest_wait(self)
+    }
+    fn host_runtime(&self, runtime: &dyn Any) {
+        Decorator::host_runtime(self, runtime);
     }
     fn completion(&self) -> Option<&dyn Completion> {
         Decorator::completion(self)

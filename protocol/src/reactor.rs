@@ -7,6 +7,7 @@
 //! [`Sleep`](crate::time::Sleep)) talk to it through the rest of the trait.
 //! Nothing here names an executor: the two meet only through these methods.
 
+use std::any::Any;
 use std::fmt;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::task::{Context, Poll, Waker};
@@ -467,6 +468,16 @@ pub trait Reactor: Send + Sync {
         Err(Error::Unsupported(
             "this reactor cannot be driven by a host loop",
         ))
+    }
+
+    /// The guest seam, part three: a host starting over this reactor hands
+    /// it the host's runtime (for tokio, its `tokio::runtime::Handle`). A
+    /// reactor that registers its sources with the host's own reactor
+    /// (`baton_host_tokio::TokioReactor`) keeps it, so that a registration
+    /// made on a thread outside that runtime still joins it; every other
+    /// reactor ignores it (the default). A decorator forwards it.
+    fn host_runtime(&self, runtime: &dyn Any) {
+        let _ = runtime;
     }
 
     /// The fault point of the protocol's I/O path: [`Async`](crate::io::Async)

@@ -138,6 +138,8 @@ pub(crate) struct Registry {
 }
 
 impl Registrar for Registry {
+    type Source = ();
+
     fn add(&self, fd: RawFd, key: SourceKey, dirs: Interest) -> Result<(), Error> {
         self.registry
             .register(&mut SourceFd(&fd), token(key), interest(dirs))
@@ -152,7 +154,13 @@ impl Registrar for Registry {
             })
     }
 
-    fn arm(&self, fd: RawFd, key: SourceKey, dirs: Option<Interest>) -> io::Result<()> {
+    fn arm(
+        &self,
+        fd: RawFd,
+        key: SourceKey,
+        dirs: Option<Interest>,
+        (): &mut (),
+    ) -> io::Result<()> {
         // In `Mode::Edge` the table always re-arms with the full interest;
         // it never asks to disarm, which epoll could only do by deleting.
         match dirs {
@@ -163,11 +171,11 @@ impl Registrar for Registry {
         }
     }
 
-    fn delete(&self, fd: RawFd) -> io::Result<()> {
+    fn delete(&self, fd: RawFd, (): ()) -> io::Result<()> {
         self.registry.deregister(&mut SourceFd(&fd))
     }
 
-    fn is_registered(&self, fd: RawFd, key: SourceKey, dirs: Interest) -> bool {
+    fn is_registered(&self, fd: RawFd, key: SourceKey, dirs: Interest, (): &()) -> bool {
         // epoll finds a registration by fd number *and* open file: once the
         // registered file is closed, `EPOLL_CTL_MOD` on its number fails
         // (`ENOENT` if the number names another file now, `EBADF` if none).

@@ -1,5 +1,6 @@
 //! `Driver`: a whole [`Reactor`] over an OS poller, written once.
 
+use std::any::Any;
 use std::fmt;
 use std::io;
 use std::mem;
@@ -77,6 +78,12 @@ pub trait Os: Send + Sync + 'static {
     fn guest_fd(registrar: &Self::Registrar) -> Option<BorrowedFd<'_>> {
         let _ = registrar;
         None
+    }
+
+    /// [`Reactor::host_runtime`]: the runtime of the host starting over
+    /// this reactor. Ignored (the default) by a poller of the OS's own.
+    fn host_runtime(registrar: &Self::Registrar, runtime: &dyn Any) {
+        let _ = (registrar, runtime);
     }
 
     /// Called by [`Reactor::guest_wait`], before a host loop waits on the
@@ -320,6 +327,10 @@ impl<O: Os> Reactor for Driver<O> {
 
     fn guest_fd(&self) -> Option<BorrowedFd<'_>> {
         O::guest_fd(self.sources.registrar())
+    }
+
+    fn host_runtime(&self, runtime: &dyn Any) {
+        O::host_runtime(self.sources.registrar(), runtime);
     }
 
     fn guest_wait(&self) -> Result<Option<Instant>, Error> {

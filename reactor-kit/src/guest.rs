@@ -354,16 +354,18 @@ mod tests {
     struct NullRegistrar(File);
 
     impl Registrar for NullRegistrar {
+        type Source = ();
+
         fn add(&self, _: RawFd, _: SourceKey, _: Interest) -> Result<(), Error> {
             Ok(())
         }
-        fn arm(&self, _: RawFd, _: SourceKey, _: Option<Interest>) -> io::Result<()> {
+        fn arm(&self, _: RawFd, _: SourceKey, _: Option<Interest>, (): &mut ()) -> io::Result<()> {
             Ok(())
         }
-        fn delete(&self, _: RawFd) -> io::Result<()> {
+        fn delete(&self, _: RawFd, (): ()) -> io::Result<()> {
             Ok(())
         }
-        fn is_registered(&self, _: RawFd, _: SourceKey, _: Interest) -> bool {
+        fn is_registered(&self, _: RawFd, _: SourceKey, _: Interest, (): &()) -> bool {
             true
         }
     }

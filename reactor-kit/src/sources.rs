@@ -3,6 +3,7 @@
 //! descriptor.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::io;
 use std::mem;
 use std::os::fd::RawFd;
@@ -41,9 +42,17 @@ pub enum Mode {
 /// source never overtake each other; calls for different sources may run
 /// concurrently, and concurrently with the reactor's wait.
 pub trait Registrar: Send + Sync {
+    /// What the poller keeps per registration, in the table's slot: `()`
+    /// for an OS poller, which finds its registrations by fd; a host
+    /// reactor's registration (tokio's `AsyncFd`) for a poller that
+    /// reports readiness only when asked ([`poll_source`](Registrar::poll_source)).
+    /// Dropped when the registration leaves the poller, after
+    /// [`delete`](Registrar::delete).
+    type Source: Default + Send + fmt::Debug;
+
     /// Adds `fd` to the poller, reporting `interest`, with events tagged by
     /// `key` (so [`Sources::dispatch`] can drop events of a source that was
-    /// deregistered meanwhile).
+    /// deregistered meanwhile), and returns what the slot keeps of it.
     ///
     /// # Errors
     ///
@@ -51,7 +60,7 @@ pub trait Registrar: Send + Sync {
     /// table cannot see itself: [`Error::Io`] with `EBADF` for a closed fd,
     /// [`Error::Unsupported`] for a regular file or directory, any other OS
     /// error as [`Error::Io`].
-    fn add(&self, fd: RawFd, key: SourceKey, interest: Interest) -> Result<(), Error>;
+    fn add(&self, fd: RawFd, key: SourceKey, interest: Interest) -> Result<Self::Source, Error>;
 
     /// Changes what a registered `fd` reports: `Some(interest)` arms (or, in
     /// [`Mode::Edge`], re-arms) exactly those directions, `None` disarms it
@@ -61,16 +70,23 @@ pub trait Registrar: Send + Sync {
     ///
     /// The OS error. The table then reports the source's directions ready,
     /// so the caller's next operation meets the error itself.
-    fn arm(&self, fd: RawFd, key: SourceKey, interest: Option<Interest>) -> io::Result<()>;
+    fn arm(
+        &self,
+        fd: RawFd,
+        key: SourceKey,
+        interest: Option<Interest>,
+        source: &mut Self::Source,
+    ) -> io::Result<()>;
 
-    /// Removes `fd` from the poller. The table ignores the error: a caller
+    /// Removes `fd` from the poller, with what the slot kept of it
+    /// (`source`, for the poller to drop). The table ignores the error: a caller
     /// that closed the fd before deregistering it already removed it from
     /// epoll, and there is nothing left to undo.
     ///
     /// # Errors
     ///
     /// The OS error.
-    fn delete(&self, fd: RawFd) -> io::Result<()>;
+    fn delete(&self, fd: RawFd, source: Self::Source) -> io::Result<()>;
 
     /// Whether `fd` still names the file registered under `key` with
     /// `interest`.
@@ -83,7 +99,40 @@ pub trait Registrar: Send + Sync {
     /// backend can answer with `EPOLL_CTL_MOD` (`ENOENT` once epoll forgot
     /// the closed file); a backend keyed by fd number compares the file's
     /// identity (`fstat`'s device and inode) with the one it registered.
-    fn is_registered(&self, fd: RawFd, key: SourceKey, interest: Interest) -> bool;
+    fn is_registered(
+        &self,
+        fd: RawFd,
+        key: SourceKey,
+        interest: Interest,
+        source: &Self::Source,
+    ) -> bool;
+
+    /// For a poller that reports readiness only when asked, not through
+    /// [`Sources::dispatch`] (a host's reactor, which runs its own loop and
+    /// calls wakers): the readiness of `dir` it holds for `source`,
+    /// consumed, or `None` after arranging for `waker` to be woken when it
+    /// next has some. `recheck` says that the caller cleared `dir` without
+    /// draining the fd ([`Sources::clear_ready`]) since the last call: the
+    /// fd may still be ready with no new event to come, so the poller must
+    /// ask the fd itself.
+    ///
+    /// The table calls it from `poll_ready`, with the slot's lock held,
+    /// when `dir` is not cached ready, and treats `Some` as an event, which
+    /// must report `dir` (readable for `Read`, writable for `Write`, or a
+    /// hang-up): the caller is told it is ready. An
+    /// OS poller, which delivers every event through `dispatch`, keeps the
+    /// default: `None`, at no cost.
+    fn poll_source(
+        &self,
+        source: &mut Self::Source,
+        fd: RawFd,
+        dir: Direction,
+        recheck: bool,
+        waker: &Waker,
+    ) -> Option<Readiness> {
+        let _ = (source, fd, dir, recheck, waker);
+        None
+    }
 }
 
 /// What the poller reported for one source in one event.
@@ -169,6 +218,9 @@ struct Half {
     /// next reader (data and end of stream often arrive in one event, and a
     /// short read clears as drained).
     closed: bool,
+    /// Cleared without a drain since the registrar was last asked
+    /// ([`Registrar::poll_source`]'s `recheck`).
+    recheck: bool,
 }
 
 /// One slot of the table.
@@ -184,7 +236,7 @@ struct Half {
 ///   has exactly `armed` armed, and `armed` is the interest minus the
 ///   directions cached ready.
 #[derive(Debug, Default)]
-struct Slot {
+struct Slot<S> {
     generation: u32,
     live: bool,
     closed: bool,
@@ -193,9 +245,11 @@ struct Slot {
     interest: Dirs,
     armed: Dirs,
     halves: [Half; 2],
+    /// The registrar's part ([`Registrar::Source`]), while `in_poller`.
+    source: S,
 }
 
-impl Slot {
+impl<S> Slot<S> {
     fn matches(&self, generation: u32) -> bool {
         self.live && self.generation == generation
     }
@@ -215,6 +269,27 @@ impl Slot {
                 half.ready = true;
                 half.tick += 1;
                 out.extend(half.waiters.drain(..));
+            }
+        }
+    }
+
+    /// Records `event`: the directions it reports, within the interest,
+    /// turn ready (for good on a hang-up or end of stream), and their
+    /// waiters move into `out`.
+    fn apply(&mut self, event: Readiness, out: &mut Vec<Waker>) {
+        let mut ready = Dirs::NONE;
+        if event.readable || event.hangup {
+            ready = ready.with(Direction::Read);
+        }
+        if event.writable || event.hangup {
+            ready = ready.with(Direction::Write);
+        }
+        let ready = Dirs(ready.0 & self.interest.0);
+        self.make_ready(ready, out);
+        for dir in Direction::ALL {
+            let for_good = event.hangup || (event.read_closed && dir == Direction::Read);
+            if for_good && ready.contains(dir) {
+                self.halves[dir.index()].closed = true;
             }
         }
     }
@@ -297,10 +372,10 @@ struct Alloc {
 /// and `deregister` take the table-wide allocator lock. Lock order: a
 /// slot's lock, then the allocator's; never the reverse.
 #[derive(Debug)]
-pub struct Sources<R> {
+pub struct Sources<R: Registrar> {
     registrar: R,
     mode: Mode,
-    slots: Pages<Mutex<Slot>>,
+    slots: Pages<Mutex<Slot<R::Source>>>,
     alloc: Mutex<Alloc>,
     shutdown: AtomicBool,
 }
@@ -357,7 +432,7 @@ impl<R: Registrar> Sources<R> {
     }
 
     /// The slot `key` names, locked, or the error for a key that names none.
-    fn slot(&self, key: SourceKey) -> Result<MutexGuard<'_, Slot>, Error> {
+    fn slot(&self, key: SourceKey) -> Result<MutexGuard<'_, Slot<R::Source>>, Error> {
         let (index, generation) = split(key);
         let Some(slot) = self.slots.get(index) else {
             return Err(if self.is_shutdown() {
@@ -380,7 +455,7 @@ impl<R: Registrar> Sources<R> {
     }
 
     /// As [`slot`](Sources::slot), and the source must not be closed.
-    fn open_slot(&self, key: SourceKey) -> Result<MutexGuard<'_, Slot>, Error> {
+    fn open_slot(&self, key: SourceKey) -> Result<MutexGuard<'_, Slot<R::Source>>, Error> {
         let slot = self.slot(key)?;
         if slot.closed {
             return Err(Error::Closed);
@@ -444,18 +519,22 @@ impl<R: Registrar> Sources<R> {
         for half in &mut slot.halves {
             half.ready = false;
             half.closed = false;
+            half.recheck = false;
         }
         let key = key(index, slot.generation);
-        if let Err(e) = self.registrar.add(fd, key, interest) {
-            // The key never escaped, so the slot is reused with the same
-            // generation.
-            slot.live = false;
-            slot.in_poller = false;
-            let mut alloc = lock(&self.alloc);
-            alloc.fds.remove(&fd);
-            alloc.free.push(index);
-            alloc.live -= 1;
-            return Err(e);
+        match self.registrar.add(fd, key, interest) {
+            Ok(source) => slot.source = source,
+            Err(e) => {
+                // The key never escaped, so the slot is reused with the same
+                // generation.
+                slot.live = false;
+                slot.in_poller = false;
+                let mut alloc = lock(&self.alloc);
+                alloc.fds.remove(&fd);
+                alloc.free.push(index);
+                alloc.live -= 1;
+                return Err(e);
+            }
         }
         Ok(key)
     }
@@ -478,11 +557,14 @@ impl<R: Registrar> Sources<R> {
             }
             let key = key(holder, slot.generation);
             let interest = slot.interest.to_interest().unwrap_or(Interest::BOTH);
-            if self.registrar.is_registered(fd, key, interest) {
+            if self
+                .registrar
+                .is_registered(fd, key, interest, &slot.source)
+            {
                 return Err(Error::AlreadyRegistered);
             }
             // Forget the old file; the fd number now names another one.
-            let _ = self.registrar.delete(fd);
+            let _ = self.registrar.delete(fd, mem::take(&mut slot.source));
             slot.in_poller = false;
             slot.closed = true;
             slot.drain_all(&mut wakers);
@@ -520,7 +602,10 @@ impl<R: Registrar> Sources<R> {
                 Mode::Oneshot => slot.wanted(),
             };
             slot.armed = arm;
-            match self.registrar.arm(slot.fd, key, arm.to_interest()) {
+            match self
+                .registrar
+                .arm(slot.fd, key, arm.to_interest(), &mut slot.source)
+            {
                 Ok(()) => Ok(()),
                 Err(e) => {
                     slot.make_ready(new, &mut wakers);
@@ -562,7 +647,7 @@ impl<R: Registrar> Sources<R> {
                 return unknown();
             }
             if slot.in_poller {
-                let _ = self.registrar.delete(slot.fd);
+                let _ = self.registrar.delete(slot.fd, mem::take(&mut slot.source));
             }
             slot.drain_all(&mut wakers);
             for half in &mut slot.halves {
@@ -602,7 +687,7 @@ impl<R: Registrar> Sources<R> {
             slot.closed = true;
             slot.drain_all(&mut wakers);
             if mem::take(&mut slot.in_poller) {
-                let _ = self.registrar.delete(slot.fd);
+                let _ = self.registrar.delete(slot.fd, mem::take(&mut slot.source));
                 lock(&self.alloc).fds.remove(&slot.fd);
             }
         }
@@ -637,7 +722,22 @@ impl<R: Registrar> Sources<R> {
         if half.ready {
             return Poll::Ready(Ok(Tick::from_raw(half.tick)));
         }
+        let recheck = mem::take(&mut half.recheck);
+        let fd = slot.fd;
         let waker = cx.waker();
+        if let Some(event) = self
+            .registrar
+            .poll_source(&mut slot.source, fd, dir, recheck, waker)
+        {
+            // Other waiters of the direction, if any, see the readiness too.
+            let mut wakers = Vec::new();
+            slot.apply(event, &mut wakers);
+            let tick = Tick::from_raw(slot.halves[dir.index()].tick);
+            drop(slot);
+            wake_all(wakers);
+            return Poll::Ready(Ok(tick));
+        }
+        let half = &mut slot.halves[dir.index()];
         match half.waiters.iter_mut().find(|w| w.will_wake(waker)) {
             Some(stored) => stored.clone_from(waker),
             None => half.waiters.push(waker.clone()),
@@ -684,13 +784,18 @@ impl<R: Registrar> Sources<R> {
             return Ok(());
         }
         half.ready = false;
+        half.recheck = !drained;
         let arm = match self.mode {
             Mode::Edge if drained => return Ok(()),
             Mode::Edge => slot.interest,
             Mode::Oneshot => slot.armed.with(dir),
         };
         slot.armed = arm;
-        if self.registrar.arm(slot.fd, key, arm.to_interest()).is_err() {
+        if self
+            .registrar
+            .arm(slot.fd, key, arm.to_interest(), &mut slot.source)
+            .is_err()
+        {
             let mut wakers = Vec::new();
             slot.make_ready(Dirs::of(dir), &mut wakers);
             drop(slot);
@@ -726,37 +831,29 @@ impl<R: Registrar> Sources<R> {
         }
         if event.invalid && slot.in_poller {
             let interest = slot.interest.to_interest().unwrap_or(Interest::BOTH);
-            if !self.registrar.is_registered(slot.fd, key, interest) {
+            if !self
+                .registrar
+                .is_registered(slot.fd, key, interest, &slot.source)
+            {
                 // As `close`: the poller would report the dead fd on every
                 // wait, and no operation on it can succeed any more.
                 slot.closed = true;
                 slot.in_poller = false;
                 slot.drain_all(wakers);
-                let _ = self.registrar.delete(slot.fd);
+                let _ = self.registrar.delete(slot.fd, mem::take(&mut slot.source));
                 lock(&self.alloc).fds.remove(&slot.fd);
                 return true;
             }
         }
-        let mut ready = Dirs::NONE;
-        if event.readable || event.hangup {
-            ready = ready.with(Direction::Read);
-        }
-        if event.writable || event.hangup {
-            ready = ready.with(Direction::Write);
-        }
-        let ready = Dirs(ready.0 & slot.interest.0);
-        slot.make_ready(ready, wakers);
-        for dir in Direction::ALL {
-            let for_good = event.hangup || (event.read_closed && dir == Direction::Read);
-            if for_good && ready.contains(dir) {
-                slot.halves[dir.index()].closed = true;
-            }
-        }
+        slot.apply(event, wakers);
         if self.mode == Mode::Oneshot {
             let wanted = slot.wanted();
             slot.armed = wanted;
             if let Some(interest) = wanted.to_interest()
-                && self.registrar.arm(slot.fd, key, Some(interest)).is_err()
+                && self
+                    .registrar
+                    .arm(slot.fd, key, Some(interest), &mut slot.source)
+                    .is_err()
             {
                 let all = slot.interest;
                 slot.make_ready(all, wakers);
@@ -846,6 +943,8 @@ mod tests {
     }
 
     impl Registrar for Fake {
+        type Source = ();
+
         fn add(&self, fd: RawFd, _: SourceKey, interest: Interest) -> Result<(), Error> {
             self.calls
                 .lock()
@@ -857,7 +956,13 @@ mod tests {
             Ok(())
         }
 
-        fn arm(&self, fd: RawFd, _: SourceKey, interest: Option<Interest>) -> io::Result<()> {
+        fn arm(
+            &self,
+            fd: RawFd,
+            _: SourceKey,
+            interest: Option<Interest>,
+            (): &mut (),
+        ) -> io::Result<()> {
             self.calls
                 .lock()
                 .unwrap()
@@ -868,12 +973,12 @@ mod tests {
             Ok(())
         }
 
-        fn delete(&self, fd: RawFd) -> io::Result<()> {
+        fn delete(&self, fd: RawFd, (): ()) -> io::Result<()> {
             self.calls.lock().unwrap().push(format!("delete {fd}"));
             Ok(())
         }
 
-        fn is_registered(&self, fd: RawFd, _: SourceKey, _: Interest) -> bool {
+        fn is_registered(&self, fd: RawFd, _: SourceKey, _: Interest, (): &()) -> bool {
             self.calls.lock().unwrap().push(format!("probe {fd}"));
             self.alive.load(Ordering::SeqCst)
         }

@@ -231,6 +231,8 @@ impl Os for Polling {
 }
 
 impl Registrar for Poller {
+    type Source = ();
+
     fn add(&self, fd: RawFd, key: SourceKey, interest: Interest) -> Result<(), Error> {
         let identity = match stat(fd).map_err(Error::Io)? {
             (Kind::File, _) => {
@@ -263,17 +265,23 @@ impl Registrar for Poller {
         Ok(())
     }
 
-    fn arm(&self, fd: RawFd, key: SourceKey, interest: Option<Interest>) -> io::Result<()> {
+    fn arm(
+        &self,
+        fd: RawFd,
+        key: SourceKey,
+        interest: Option<Interest>,
+        (): &mut (),
+    ) -> io::Result<()> {
         self.poller
             .modify_with_mode(borrow(fd), event(key, interest), MODE)
     }
 
-    fn delete(&self, fd: RawFd) -> io::Result<()> {
+    fn delete(&self, fd: RawFd, (): ()) -> io::Result<()> {
         self.files().remove(&fd);
         self.poller.delete(borrow(fd))
     }
 
-    fn is_registered(&self, fd: RawFd, _: SourceKey, _: Interest) -> bool {
+    fn is_registered(&self, fd: RawFd, _: SourceKey, _: Interest, (): &()) -> bool {
         match stat(fd) {
             Ok((_, identity)) => self.files().get(&fd) == Some(&identity),
             Err(_) => false,

@@ -671,6 +671,8 @@ impl Os for Uring {
 }
 
 impl Registrar for Ring {
+    type Source = ();
+
     fn add(&self, fd: RawFd, key: SourceKey, interest: Interest) -> Result<(), Error> {
         let identity = match stat(fd).map_err(Error::Io)? {
             (Kind::File, _) => {
@@ -718,7 +720,13 @@ impl Registrar for Ring {
     /// A clear (the same interest): a probe, unless one is pending already
     /// (it reports the next readiness). A new interest: the multishot poll
     /// is replaced, which re-checks the fd by itself.
-    fn arm(&self, fd: RawFd, key: SourceKey, interest: Option<Interest>) -> io::Result<()> {
+    fn arm(
+        &self,
+        fd: RawFd,
+        key: SourceKey,
+        interest: Option<Interest>,
+        (): &mut (),
+    ) -> io::Result<()> {
         // In `Mode::Edge` the table never asks to disarm.
         let Some(interest) = interest else {
             return Ok(());
@@ -744,7 +752,7 @@ impl Registrar for Ring {
         self.submit(&entries, Submit::Batched, false)
     }
 
-    fn delete(&self, fd: RawFd) -> io::Result<()> {
+    fn delete(&self, fd: RawFd, (): ()) -> io::Result<()> {
         let Some(reg) = ({
             let mut regs = lock(&self.regs);
             let reg = regs.by_fd.remove(&fd);
@@ -762,7 +770,7 @@ impl Registrar for Ring {
         self.submit(&entries, Submit::Now, true)
     }
 
-    fn is_registered(&self, fd: RawFd, _: SourceKey, _: Interest) -> bool {
+    fn is_registered(&self, fd: RawFd, _: SourceKey, _: Interest, (): &()) -> bool {
         match stat(fd) {
             Ok((_, identity)) => {
                 lock(&self.regs).by_fd.get(&fd).map(|reg| reg.identity) == Some(identity)

@@ -47,6 +47,8 @@ pub struct Suite {
     cases: Vec<Case>,
     reactors: Vec<ReactorSpec>,
     executors: Vec<ExecutorSpec>,
+    /// Pairs outside the reactor × executor product.
+    pairs: Vec<Pair>,
     mutants: Vec<Mutant>,
 }
 
@@ -88,6 +90,7 @@ impl Suite {
             cases: registry::all(),
             reactors: Vec::new(),
             executors: Vec::new(),
+            pairs: Vec::new(),
             mutants: Vec::new(),
         }
     }
@@ -101,6 +104,15 @@ impl Suite {
     /// Adds an executor: it runs with every reactor.
     pub fn executor(mut self, spec: ExecutorSpec) -> Self {
         self.executors.push(spec);
+        self
+    }
+
+    /// Adds one pair outside the product of [`reactor`](Suite::reactor) and
+    /// [`executor`](Suite::executor): a reactor that runs on some
+    /// executors only (a host's native reactor, which registers its sources
+    /// with that host's own reactor).
+    pub fn pair(mut self, reactor: ReactorSpec, executor: ExecutorSpec) -> Self {
+        self.pairs.push(Pair { reactor, executor });
         self
     }
 
@@ -159,7 +171,7 @@ impl Suite {
         &self.cases
     }
 
-    /// Every reactor × executor pair.
+    /// Every reactor × executor pair, then the pairs added one by one.
     pub fn pairs(&self) -> Vec<Pair> {
         self.reactors
             .iter()
@@ -169,6 +181,7 @@ impl Suite {
                     executor: e.clone(),
                 })
             })
+            .chain(self.pairs.iter().cloned())
             .collect()
     }
 

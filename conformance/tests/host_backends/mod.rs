@@ -4,6 +4,7 @@ mod smol;
 mod tokio;
 
 use baton_conformance::{ExecutorSpec, Need, ReactorSpec, Suite};
+use baton_host_tokio::TokioReactor;
 use baton_reactor_epoll::EpollReactor;
 use baton_reactor_poll::PollReactor;
 use baton_reactor_uring::UringReactor;
@@ -41,6 +42,13 @@ pub(crate) fn suite() -> Suite {
     let mut suite = Suite::new();
     for reactor in reactors {
         suite = suite.reactor(reactor);
+    }
+    // tokio's native reactor registers with tokio's own: tokio hosts only.
+    for executor in &executors[..2] {
+        suite = suite.pair(
+            ReactorSpec::new("tokio", |_| TokioReactor::new()),
+            executor.clone(),
+        );
     }
     for executor in executors {
         suite = suite.executor(executor);

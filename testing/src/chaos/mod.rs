@@ -4,6 +4,7 @@ mod builder;
 mod dice;
 mod fault;
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::os::fd::BorrowedFd;
@@ -527,6 +528,10 @@ impl<R: Reactor> Decorator for Chaos<R> {
     /// host runs, as in a baton executor's.
     fn guest_fd(&self) -> Option<BorrowedFd<'_>> {
         self.inner.guest_fd()
+    }
+
+    fn host_runtime(&self, runtime: &dyn Any) {
+        self.inner.host_runtime(runtime);
     }
 
     /// The inner reactor's wait, bounded by the timers kept here; "now"

@@ -3,6 +3,7 @@
 
 mod builder;
 
+use std::any::Any;
 use std::fmt;
 use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -384,6 +385,10 @@ impl<R: Reactor> Decorator for VirtualTime<R> {
     /// would wake the host for I/O but never for a virtual deadline.
     fn guest_fd(&self) -> Option<BorrowedFd<'_>> {
         None
+    }
+
+    fn host_runtime(&self, runtime: &dyn Any) {
+        self.inner.host_runtime(runtime);
     }
 
     /// [`Error::Unsupported`], as [`guest_fd`](Reactor::guest_fd) says why.
