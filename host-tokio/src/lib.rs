@@ -27,7 +27,7 @@
 //! // The application: tokio, with a host for the library.
 //! #[tokio::main]
 //! async fn main() -> Result<(), baton_protocol::Error> {
-//!     let reactor = Arc::new(baton_reactor_epoll::EpollReactor::new()?);
+//!     let reactor = Arc::new(baton_host_tokio::TokioReactor::new()?);
 //!     let host = baton_host_tokio::TokioHost::start(reactor)?;
 //!     let greeting = host.run(greet_later("tokio")).await?;
 //!     assert_eq!(greeting, "hello tokio, 42");
@@ -50,67 +50,68 @@
 //! Protocol code polled where no host and no baton runtime is entered gets
 //! [`Error::NoRuntime`](baton_protocol::Error::NoRuntime), as everywhere.
 //!
-//! # Design: the guest road
+//! # Design: two roads, the native one by default
 //!
-//! The host runs baton's own reactor *inside* tokio, as trio's guest mode
-//! runs trio inside asyncio: tokio watches the reactor's poller fd
-//! ([`Reactor::guest_fd`](baton_protocol::Reactor::guest_fd)) with
-//! `AsyncFd`, and a driver task watches the nearest timer deadline
-//! ([`Reactor::guest_wait`](baton_protocol::Reactor::guest_wait)) with a
-//! tokio sleep; when either fires, one non-blocking `park` runs. The
-//! reactor's tables decide what is ready and what is due, so every reactor
-//! contract (never-early timers in insertion order, `clear_ready`'s tick, no
-//! lost wake-up, unpark from any thread) is the reactor's own, already
-//! proven by the conformance suite; tokio only decides *when* to look.
+//! A host needs a reactor for the protocol's sources and timers. Two kinds
+//! fit, and [`TokioHost`] takes either:
+//!
+//! - **The native road, [`TokioReactor`]** (the one to use): every source
+//!   is registered with tokio's own reactor, as a tokio `AsyncFd`, so a
+//!   protocol socket is woken by tokio's one `epoll_wait`, as a tokio
+//!   socket is. reactor-kit's readiness table stays on top and keeps what
+//!   tokio does not give: the [`Tick`](baton_protocol::reactor::Tick) of
+//!   `clear_ready`, every waiter of a direction, end of stream for good,
+//!   keys never reused, the protocol's errors. The table asks tokio for a
+//!   direction's readiness when it finds the direction not ready, and
+//!   clears tokio's readiness right there, with tokio's own tick, as it
+//!   records an event with a new tick of its own: an event that lands
+//!   after that is tokio's next one, never cleared by a stale `clear_ready`,
+//!   the lost wake-up the suite looks for. A clear without a drain is
+//!   rechecked with `poll(2)` at the next poll, as an epoll reactor
+//!   re-arms. Timers stay in the kit's wheel, run by the host's turns.
+//! - **The guest road**: baton's own reactor (`EpollReactor`,
+//!   `UringReactor`, `PollReactor`'s epoll build, `Chaos` over any of them)
+//!   runs *inside* tokio, as trio's guest mode runs trio inside asyncio:
+//!   tokio watches the reactor's poller fd
+//!   ([`Reactor::guest_fd`](baton_protocol::Reactor::guest_fd)) with
+//!   `AsyncFd`, and when it turns readable the fd's waker runs one
+//!   non-blocking `park` of the guest on the spot. It costs one more
+//!   `epoll_wait` per turn (the guest's own, nested in tokio's).
+//!
+//! Either way, the turns are run by reactor-kit's `GuestTurns`: the fd's
+//! waker runs them when tokio's I/O driver finds the fd readable (for the
+//! native road, only an `unpark` makes it readable), and a driver task
+//! keeps the nearest timer deadline with a tokio sleep (a turn already due
+//! runs after the tasks queued, so a reactor that keeps something due
+//! cannot starve them); it stops the host when the runtime drops it.
 //! Protocol spawns are tokio tasks, whose semantics already are the
 //! protocol's (Decision 2: a dropped `JoinHandle` detaches).
 //!
-//! The fd is polled with a waker of the host's own, not a task's: when
-//! tokio's I/O driver finds the fd readable it calls that waker, which runs
-//! the turn on the spot, so the protocol tasks the turn wakes are woken by
-//! the I/O driver, as tokio's own sockets' tasks are (into the same
-//! worker's queue), with no host task scheduled and polled in between. One
-//! thread runs turns at a time; a wake arriving meanwhile makes it look at
-//! the fd's readiness again before it lets go. The driver task runs only
-//! the turns the timers ask for (a turn already due runs after the tasks
-//! queued, so a reactor that keeps something due cannot starve them), and
-//! stops the host when the runtime drops it.
-//!
-//! The reactor must have a guest fd: `EpollReactor`, `UringReactor`,
-//! `PollReactor` (epoll build), and `Chaos` over any of them do; `VirtualTime` does not (its clock
-//! jumps only when the executor says the runtime is idle, and tokio does
-//! not tell), nor does the poll(2) build.
+//! A `TokioReactor` made outside a runtime joins the runtime of the host
+//! started over it ([`Reactor::host_runtime`](baton_protocol::Reactor::host_runtime)).
+//! Driven by hand (its `park` called with no host, as the suite's reactor
+//! cases do), it runs a current-thread tokio runtime of its own and turns
+//! that runtime's I/O driver in `park`. `VirtualTime` cannot be hosted on
+//! either road (see below), nor can the poll(2) build.
 //!
 //! # What was measured
 //!
 //! The road was chosen by measurement: `tcp_echo` in `cargo xtask bench`
 //! (BENCHMARKS.md, "Hosts"), baton's protocol-only echo server on this
-//! host against the same server written natively on tokio, in one run.
-//! Server CPU per round trip, host ÷ native, before the turns moved into
-//! the fd's waker: 0.80–1.05 on the current-thread runtime from 16
-//! connections up, 0.94–1.15 on the multi-thread runtime from 16
-//! connections up, 1.14–1.34 with one connection. `strace -c` of the
-//! one-connection echo shows why: the same reads and writes as native
-//! tokio and one more `epoll_wait` per turn (the guest's own, after
-//! tokio's reports the guest fd), which a turn spreads over every source it
-//! finds ready. The native road would save that syscall but re-implement
-//! what the suite proves of baton's reactors (the `clear_ready` tick, the
-//! decorators); the guest road keeps them.
-//!
-//! Running the turn in the fd's waker (instead of a driver task woken by
-//! it) and skipping the timers' nearest-deadline search in a non-blocking
-//! park cut the server's user-space instructions per one-connection
-//! 64-byte round trip (callgrind) from 4725 to 4249 on the current-thread
-//! runtime and from 5299 to 4871 on the multi-thread one (native tokio:
-//! 2357 and 2985); the syscalls per round trip are unchanged (one
-//! `recvfrom`, one `sendto`, two `epoll_wait`, against native tokio's one
-//! `epoll_wait`). Measured after it on a quiet machine (9 repeats, server
-//! CPU per round trip, host ÷ native): 1.01–1.17 on the current-thread
-//! runtime and 0.91–1.17 on the multi-thread one, the one-connection
-//! sizes at the top of both ranges; `perf` puts most of that gap in the
-//! kernel's side of the guest's `epoll_wait` (the guest fd is an epoll fd
-//! nested in tokio's), which this road keeps. BENCHMARKS.md ("Hosts") has
-//! the tables, and a short check of `UringReactor` as the guest.
+//! host against the same server written natively on tokio, in one run
+//! (`host-tokio-*` is the native road, `host-tokio-guest-*` the guest
+//! road). With one connection and 64-byte messages, `strace -c` counts the
+//! same syscalls per round trip on the native road as for native tokio (one
+//! `recvfrom`, one `sendto`, one `epoll_wait`), where the guest road makes
+//! a second `epoll_wait`; callgrind counts 3585 user-space instructions per
+//! round trip on the current-thread runtime (guest road 4296, native tokio
+//! 2274) and 4181 on the multi-thread one (native tokio 2867). A first
+//! native version woke the polling task from its own poll when it consumed
+//! tokio's readiness; tokio counts such a wake as a yield and wakes another
+//! worker to steal the task (an eventfd write and a futex pair per round
+//! trip, 1.76× native tokio's CPU on the multi-thread runtime): the table
+//! now leaves the caller out of the wake-ups of a readiness it records for
+//! the caller itself.
 //!
 //! Timers are never early (the reactor's table decides what fires), but
 //! they come when tokio's timer wakes the driver, which counts whole
@@ -121,8 +122,9 @@
 //!
 //! # baton-testing on tokio
 //!
-//! `Chaos` wraps the hosted reactor unchanged: faults are injected in the
-//! turns the host runs (the `chaos(epoll)` conformance rows). `VirtualTime`
+//! `Chaos` wraps the hosted reactor unchanged, on both roads: faults are
+//! injected in the protocol's I/O path and the turns the host runs (the
+//! `chaos(tokio)` and `chaos(epoll)` conformance rows). `VirtualTime`
 //! cannot: its clock may jump only when the executor says the whole
 //! runtime is idle, and tokio tells a guest nothing of its run queues, so
 //! `VirtualTime` has no guest fd and [`TokioHost::start`] refuses it with
@@ -130,18 +132,22 @@
 //!
 //! # Conformance
 //!
-//! `cargo xtask conformance` runs the whole suite on `tokio-ct` (current-thread) and `tokio-mt4` (multi-thread, 4 workers), each over
-//! the reactors `epoll`, `poll` and `chaos(epoll)` (the runner is
-//! `conformance/tests/hosts.rs`), with 0 failures. The cases skipped on
-//! these columns, each with the reason the report prints:
+//! `cargo xtask conformance` runs the whole suite on `tokio-ct`
+//! (current-thread) and `tokio-mt4` (multi-thread, 4 workers), each over
+//! the native reactor (`tokio`, and `chaos(tokio)`: `Chaos` over it) and
+//! over the guest reactors `epoll`, `poll`, `chaos(epoll)` and, where the
+//! kernel allows it, `uring` (the runner is `conformance/tests/hosts.rs`),
+//! with 0 failures. The cases skipped on these columns, each with the
+//! reason the report prints:
 //!
 //! | case | columns | why |
 //! |------|---------|-----|
-//! | `time.virtual_autojump`, `time.virtual_deterministic_trace` | all | need a virtual-time reactor, which a host cannot drive (see [the guest road](#design-the-guest-road)) |
+//! | `time.virtual_autojump`, `time.virtual_deterministic_trace`, `clock.now_moves_with_virtual_time` | all | need a virtual-time reactor, which a host cannot drive (see [baton-testing on tokio](#baton-testing-on-tokio)) |
 //! | `fair.sleep_zero_yields_to_queued_work` | all | checks FIFO run order, which tokio does not promise |
-//! | `task.cancel_while_running_elsewhere` | the one-thread column | needs several worker threads |
+//! | `blocking.queued_cancelled_at_shutdown` | all | fills a 64-thread blocking pool; tokio's is 512 threads wide |
+//! | `task.cancel_while_running_elsewhere` | `tokio-ct` | needs several worker threads |
 //! | `wake.concurrent_block_on_callers` | `tokio-ct` | needs `block_on` from several threads at once, which tokio's current-thread runtime serializes |
-//! | `io.fresh_source_after_eof`, `io.idle_source_no_wake`, `rearm.*` (3 cases) | `chaos(epoll)` rows | count exact wake-ups; that reactor injects faults (as on baton's own executors) |
+//! | `io.fresh_source_after_eof`, `io.idle_source_no_wake`, `rearm.*` (3 cases) | `chaos(..)` rows | count exact wake-ups; that reactor injects faults (as on baton's own executors) |
 //!
 //! No case is weakened for the hosts: a host that broke a contract would
 //! fail it.

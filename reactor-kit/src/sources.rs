@@ -262,7 +262,7 @@ impl<S> Slot<S> {
     }
 
     /// Marks `dirs` ready with a new tick and moves their waiters into `out`.
-    fn make_ready(&mut self, dirs: Dirs, out: &mut Vec<Waker>) {
+    fn make_ready(&mut self, dirs: Dirs, out: &mut impl Extend<Waker>) {
         for dir in Direction::ALL {
             if dirs.contains(dir) {
                 let half = &mut self.halves[dir.index()];
@@ -276,7 +276,7 @@ impl<S> Slot<S> {
     /// Records `event`: the directions it reports, within the interest,
     /// turn ready (for good on a hang-up or end of stream), and their
     /// waiters move into `out`.
-    fn apply(&mut self, event: Readiness, out: &mut Vec<Waker>) {
+    fn apply(&mut self, event: Readiness, out: &mut impl Extend<Waker>) {
         let mut ready = Dirs::NONE;
         if event.readable || event.hangup {
             ready = ready.with(Direction::Read);
@@ -729,12 +729,20 @@ impl<R: Registrar> Sources<R> {
             .registrar
             .poll_source(&mut slot.source, fd, dir, recheck, waker)
         {
-            // Other waiters of the direction, if any, see the readiness too.
-            let mut wakers = Vec::new();
+            // Other waiters of the direction, if any, see the readiness
+            // too; the caller sees it in this call, and waking it from its
+            // own poll would only poll it again (tokio treats that as a
+            // yield, and wakes another worker to steal it).
+            slot.halves[dir.index()]
+                .waiters
+                .retain(|w| !w.will_wake(waker));
+            let mut wakers = SmallVec::<[Waker; 2]>::new();
             slot.apply(event, &mut wakers);
             let tick = Tick::from_raw(slot.halves[dir.index()].tick);
             drop(slot);
-            wake_all(wakers);
+            if !wakers.is_empty() {
+                wake_all(wakers);
+            }
             return Poll::Ready(Ok(tick));
         }
         let half = &mut slot.halves[dir.index()];

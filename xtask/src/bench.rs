@@ -26,8 +26,10 @@ usage: cargo xtask bench [--quick] [--filter w1,w2] [--runtimes r1,r2]
                baton-uring-owned-local, baton-epoll-owned-local
                (the last three: owned-buffer echo, tcp_echo only),
                tokio-multi, tokio-current,
-               smol-multi, smol-local, host-tokio-multi, host-tokio-current,
-               host-smol-multi, host-smol-local, mio, redis-server,
+               smol-multi, smol-local, host-tokio-multi, host-tokio-current
+               (native road), host-tokio-guest-multi,
+               host-tokio-guest-current (guest road), host-smol-multi,
+               host-smol-local, mio, redis-server,
                mini-redis); named runtimes run every workload, while by
                default a workload that does not use the reactor runs on
                baton's epoll pairs only

@@ -77,9 +77,10 @@ impl LocalOwned {
     }
 }
 
-/// A tokio runtime hosting the protocol (`baton-host-tokio`) over the
-/// epoll reactor: the workloads run their protocol code, as on baton's own
-/// runtimes, on tokio's threads.
+/// A tokio runtime hosting the protocol (`baton-host-tokio`) over its
+/// native reactor (`TokioReactor`), or over the epoll reactor as a guest:
+/// the workloads run their protocol code, as on baton's own runtimes, on
+/// tokio's threads.
 pub(crate) struct HostTokio {
     rt: tokio::runtime::Runtime,
     host: baton_host_tokio::TokioHost,
@@ -87,8 +88,9 @@ pub(crate) struct HostTokio {
 
 impl HostTokio {
     /// A multi-thread runtime with `workers` workers, or a current-thread
-    /// one for `None`, with the host started in it.
-    pub(crate) fn new(workers: Option<usize>) -> Result<HostTokio, String> {
+    /// one for `None`, with the host started in it, over the epoll reactor
+    /// as a guest if `guest`.
+    pub(crate) fn new(workers: Option<usize>, guest: bool) -> Result<HostTokio, String> {
         let mut builder = match workers {
             Some(n) => {
                 let mut b = tokio::runtime::Builder::new_multi_thread();
@@ -98,8 +100,12 @@ impl HostTokio {
             None => tokio::runtime::Builder::new_current_thread(),
         };
         let rt = builder.enable_all().build().map_err(|e| e.to_string())?;
-        let reactor = baton_reactor_epoll::EpollReactor::new().map_err(|e| e.to_string())?;
-        let host = baton_host_tokio::TokioHost::start_on(rt.handle(), Arc::new(reactor))
+        let reactor: Arc<dyn Reactor> = if guest {
+            Arc::new(baton_reactor_epoll::EpollReactor::new().map_err(|e| e.to_string())?)
+        } else {
+            Arc::new(baton_host_tokio::TokioReactor::new().map_err(|e| e.to_string())?)
+        };
+        let host = baton_host_tokio::TokioHost::start_on(rt.handle(), reactor)
             .map_err(|e| e.to_string())?;
         Ok(HostTokio { rt, host })
     }

@@ -59,6 +59,13 @@ pub(crate) enum Kind {
     HostTokioMulti,
     /// tokio's current-thread runtime hosting the protocol.
     HostTokioCurrent,
+    /// tokio's multi-thread runtime hosting the protocol over baton's epoll
+    /// reactor as a guest (the guest road), where `host-tokio-multi` uses
+    /// `TokioReactor` (the native road).
+    HostTokioGuestMulti,
+    /// tokio's current-thread runtime hosting the protocol over the epoll
+    /// reactor as a guest.
+    HostTokioGuestCurrent,
     /// smol's `Executor` on worker threads hosting the protocol
     /// (`baton-host-smol`).
     HostSmolMulti,
@@ -88,7 +95,7 @@ pub(crate) enum Family {
 
 impl Kind {
     /// Every runtime, in table order.
-    pub(crate) const ALL: [Kind; 20] = [
+    pub(crate) const ALL: [Kind; 22] = [
         Kind::BatonEpollMulti,
         Kind::BatonEpollLocal,
         Kind::BatonPollMulti,
@@ -104,6 +111,8 @@ impl Kind {
         Kind::SmolLocal,
         Kind::HostTokioMulti,
         Kind::HostTokioCurrent,
+        Kind::HostTokioGuestMulti,
+        Kind::HostTokioGuestCurrent,
         Kind::HostSmolMulti,
         Kind::HostSmolLocal,
         Kind::Mio,
@@ -129,6 +138,8 @@ impl Kind {
             Kind::SmolLocal => "smol-local",
             Kind::HostTokioMulti => "host-tokio-multi",
             Kind::HostTokioCurrent => "host-tokio-current",
+            Kind::HostTokioGuestMulti => "host-tokio-guest-multi",
+            Kind::HostTokioGuestCurrent => "host-tokio-guest-current",
             Kind::HostSmolMulti => "host-smol-multi",
             Kind::HostSmolLocal => "host-smol-local",
             Kind::Mio => "mio",
@@ -206,6 +217,8 @@ impl Kind {
             self,
             Kind::HostTokioMulti
                 | Kind::HostTokioCurrent
+                | Kind::HostTokioGuestMulti
+                | Kind::HostTokioGuestCurrent
                 | Kind::HostSmolMulti
                 | Kind::HostSmolLocal
         )
@@ -430,8 +443,10 @@ pub(crate) fn with_runtime<J: Job>(kind: Kind, job: J) -> Result<J::Output, Stri
         Kind::TokioCurrent => job.run(&tokio::Tokio::current().map_err(|e| e.to_string())?),
         Kind::SmolMulti => job.run(&smol::Multi::new(workers).map_err(|e| e.to_string())?),
         Kind::SmolLocal => job.run(&smol::Local),
-        Kind::HostTokioMulti => job.run(&baton::HostTokio::new(Some(workers))?),
-        Kind::HostTokioCurrent => job.run(&baton::HostTokio::new(None)?),
+        Kind::HostTokioMulti => job.run(&baton::HostTokio::new(Some(workers), false)?),
+        Kind::HostTokioCurrent => job.run(&baton::HostTokio::new(None, false)?),
+        Kind::HostTokioGuestMulti => job.run(&baton::HostTokio::new(Some(workers), true)?),
+        Kind::HostTokioGuestCurrent => job.run(&baton::HostTokio::new(None, true)?),
         Kind::HostSmolMulti => job.run(&baton::HostSmol::new(workers)?),
         Kind::HostSmolLocal => job.run(&baton::HostSmol::new(0)?),
         Kind::Mio | Kind::Redis | Kind::MiniRedis => {

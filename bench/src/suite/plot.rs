@@ -31,6 +31,8 @@ fn color(kind: Kind) -> &'static str {
         Kind::SmolLocal => "#f2cc60",
         Kind::HostTokioMulti => "#6e7681",
         Kind::HostTokioCurrent => "#adbac7",
+        Kind::HostTokioGuestMulti => "#57606a",
+        Kind::HostTokioGuestCurrent => "#d0d7de",
         Kind::HostSmolMulti => "#9e6a03",
         Kind::HostSmolLocal => "#e3b341",
         Kind::Mio => "#a371f7",

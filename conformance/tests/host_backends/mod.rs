@@ -43,12 +43,21 @@ pub(crate) fn suite() -> Suite {
     for reactor in reactors {
         suite = suite.reactor(reactor);
     }
-    // tokio's native reactor registers with tokio's own: tokio hosts only.
+    // tokio's native reactor registers with tokio's own: tokio hosts only,
+    // bare and under `Chaos`.
     for executor in &executors[..2] {
-        suite = suite.pair(
-            ReactorSpec::new("tokio", |_| TokioReactor::new()),
-            executor.clone(),
-        );
+        suite = suite
+            .pair(
+                ReactorSpec::new("tokio", |_| TokioReactor::new()),
+                executor.clone(),
+            )
+            .pair(
+                ReactorSpec::new("chaos(tokio)", |seed| {
+                    Ok(Chaos::new(TokioReactor::new()?, seed))
+                })
+                .provides(&[Need::WallClock]),
+                executor.clone(),
+            );
     }
     for executor in executors {
         suite = suite.executor(executor);

@@ -6,10 +6,9 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use baton::reactor::EpollReactor;
 use baton_examples::cli::{self, Exit, Listen};
 use baton_examples::resp::{self, Config};
-use baton_host_tokio::TokioHost;
+use baton_host_tokio::{TokioHost, TokioReactor};
 use baton_protocol::net::TcpListener;
 
 fn usage() -> String {
@@ -29,7 +28,8 @@ Prints `resp_tokio: listening on ADDR (tokio host)` once bound.
 
 /// Serves on `listen` until the process is killed.
 async fn serve(listen: Listen) -> Result<(), Exit> {
-    let host = TokioHost::start(Arc::new(EpollReactor::new()?))?;
+    // The native road: the server's sockets join tokio's own reactor.
+    let host = TokioHost::start(Arc::new(TokioReactor::new()?))?;
     host.run(async {
         let listener = TcpListener::bind(listen.addr())?;
         cli::announce("resp_tokio", listener.local_addr()?, "tokio host");

@@ -41,11 +41,11 @@ use super::sys::Tokio;
 /// use baton_host_tokio::{TokioHost, TokioReactor};
 ///
 /// #[tokio::main(flavor = "current_thread")]
-/// async fn main() -> Result<(), baton_protocol::Error> {
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
 ///     let host = TokioHost::start(Arc::new(TokioReactor::new()?))?;
 ///     let echoed = host
 ///         .run(async {
-///             let listener = baton_protocol::net::TcpListener::bind("127.0.0.1:0")?;
+///             let listener = baton_protocol::net::TcpListener::bind(([127, 0, 0, 1], 0))?;
 ///             let addr = listener.local_addr()?;
 ///             let client = baton_protocol::spawn(async move {
 ///                 let mut stream = baton_protocol::net::TcpStream::connect(addr).await?;
@@ -55,11 +55,11 @@ use super::sys::Tokio;
 ///             let (mut conn, _) = listener.accept().await?;
 ///             let mut buf = [0; 4];
 ///             futures_lite::AsyncReadExt::read_exact(&mut conn, &mut buf).await?;
-///             client.await??;
-///             Ok::<_, Box<dyn std::error::Error>>(buf)
+///             client.await?.map_err(baton_protocol::Error::from)?;
+///             Ok::<_, baton_protocol::Error>(buf)
 ///         })
 ///         .await?;
-///     assert_eq!(&echoed.unwrap(), b"ping");
+///     assert_eq!(&echoed, b"ping");
 ///     Ok(())
 /// }
 /// ```
