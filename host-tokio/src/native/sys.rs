@@ -15,7 +15,7 @@ use std::any::Any;
 use std::io;
 use std::mem;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
@@ -222,7 +222,7 @@ impl Drop for Own {
 }
 
 impl Registrar for TokioRegistrar {
-    type Source = Option<Arc<Registration>>;
+    type Source = Option<Registration>;
 
     fn add(&self, fd: RawFd, _: SourceKey, interest: Interest) -> Result<Self::Source, Error> {
         let identity = identity(fd).map_err(Error::Io)?;
@@ -246,11 +246,7 @@ impl Registrar for TokioRegistrar {
         if let Some(registration) = source {
             for dir in Direction::ALL {
                 if !interest.is_some_and(|interest| interest.contains(dir)) {
-                    registration.dirs[dir.index()]
-                        .waiters
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .clear();
+                    registration.dirs[dir.index()].waiters.list().clear();
                 }
             }
         }
@@ -317,6 +313,12 @@ pub(crate) struct Waiter {
 
 /// One source in tokio's reactor, with the protocol waiters tokio's
 /// wake-ups are for.
+///
+/// Owned by the table's slot alone, so that the `AsyncFd` leaves tokio's
+/// reactor in `delete`, while the fd is still open: tokio deregisters by
+/// fd number, and a drop that came later (from a wake-up in flight on
+/// another thread, say) could remove the registration of the next file
+/// given that number.
 #[derive(Debug)]
 pub(crate) struct Registration {
     fd: AsyncFd<Fd>,
@@ -324,18 +326,29 @@ pub(crate) struct Registration {
     identity: (u64, u64),
     /// Per direction (read, write).
     dirs: [Half; 2],
+}
+
+#[derive(Debug)]
+struct Half {
+    waiters: Arc<Waiters>,
+    /// The waker tokio keeps while the direction waits: a [`FanOut`] of
+    /// `waiters`.
+    fan_out: Waker,
+}
+
+/// The protocol wakers waiting for tokio's next event of one direction.
+#[derive(Debug)]
+struct Waiters {
+    list: Mutex<SmallVec<[Waker; 1]>>,
     /// For a reactor driven by hand: the eventfd that ends its wait, so
     /// that an event ends the park as on an OS poller.
     notify: Option<Arc<mio::Waker>>,
 }
 
-#[derive(Debug)]
-struct Half {
-    /// The protocol wakers waiting for tokio's next event of the
-    /// direction; [`FanOut`] wakes them all.
-    waiters: Mutex<SmallVec<[Waker; 1]>>,
-    /// The waker tokio keeps while the direction waits.
-    fan_out: Waker,
+impl Waiters {
+    fn list(&self) -> std::sync::MutexGuard<'_, SmallVec<[Waker; 1]>> {
+        self.list.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Registration {
@@ -344,7 +357,7 @@ impl Registration {
         identity: (u64, u64),
         interest: Interest,
         notify: Option<Arc<mio::Waker>>,
-    ) -> Result<Arc<Registration>, Error> {
+    ) -> Result<Registration, Error> {
         // Both directions whatever the interest: tokio cannot change a
         // registration's interest, and the table's `reregister` may add a
         // direction; the table filters what the interest leaves out.
@@ -361,28 +374,40 @@ impl Registration {
         // once it names another file.
         let fd = unsafe { AsyncFd::register_with_interest(Fd(fd), interest) }
             .map_err(|e| os_error(e.into()))?;
-        Ok(Arc::new_cyclic(|weak: &Weak<Registration>| Registration {
+        Ok(Registration {
             fd,
             identity,
-            dirs: Direction::ALL.map(|dir| Half {
-                waiters: Mutex::default(),
-                fan_out: Waker::from(Arc::new(FanOut {
-                    registration: weak.clone(),
-                    dir,
-                })),
+            dirs: Direction::ALL.map(|_| {
+                let waiters = Arc::new(Waiters {
+                    list: Mutex::default(),
+                    notify: notify.clone(),
+                });
+                Half {
+                    fan_out: Waker::from(Arc::new(FanOut(Arc::clone(&waiters)))),
+                    waiters,
+                }
             }),
-            notify,
-        }))
+        })
     }
 
     /// [`Registrar::poll_source`] for this registration.
     fn poll(&self, fd: RawFd, dir: Direction, recheck: bool, waker: &Waker) -> Option<Readiness> {
         let half = &self.dirs[dir.index()];
-        // Held while tokio is asked, so a `FanOut` woken by an event that
-        // lands meanwhile finds `waker` stored.
-        let mut waiters = half.waiters.lock().unwrap_or_else(PoisonError::into_inner);
         if recheck && fd_ready(fd, dir) {
             return Some(ready(dir, false));
+        }
+        // Stored before tokio is asked, so that a `FanOut` woken by an event
+        // that lands meanwhile finds it; and not under the lock while tokio
+        // is asked, which may call the `FanOut` from inside the call (its
+        // cooperative budget, spent, wakes the waker it is given at once on
+        // a thread without a tokio scheduler). If tokio has a readiness, the
+        // waker stays stored: the caller's next wait stores it again anyway.
+        {
+            let mut waiters = half.waiters.list();
+            match waiters.iter_mut().find(|w| w.will_wake(waker)) {
+                Some(stored) => stored.clone_from(waker),
+                None => waiters.push(waker.clone()),
+            }
         }
         let mut cx = Context::from_waker(&half.fan_out);
         let polled = match dir {
@@ -404,13 +429,7 @@ impl Registration {
             // the host with it): the caller's operation meets whatever the
             // fd says, and the host's shutdown follows.
             Poll::Ready(Err(_)) => Some(ready(dir, false)),
-            Poll::Pending => {
-                match waiters.iter_mut().find(|w| w.will_wake(waker)) {
-                    Some(stored) => stored.clone_from(waker),
-                    None => waiters.push(waker.clone()),
-                }
-                None
-            }
+            Poll::Pending => None,
         }
     }
 }
@@ -428,10 +447,7 @@ fn ready(dir: Direction, read_closed: bool) -> Readiness {
 
 /// The waker tokio keeps for one direction of a registration: wakes every
 /// protocol waiter of it.
-struct FanOut {
-    registration: Weak<Registration>,
-    dir: Direction,
-}
+struct FanOut(Arc<Waiters>);
 
 impl Wake for FanOut {
     fn wake(self: Arc<Self>) {
@@ -439,19 +455,11 @@ impl Wake for FanOut {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let Some(registration) = self.registration.upgrade() else {
-            return;
-        };
-        let waiters = mem::take(
-            &mut *registration.dirs[self.dir.index()]
-                .waiters
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
+        let waiters = mem::take(&mut *self.0.list());
         // Foreign wakers may panic: the others are woken all the same, and
         // nothing reaches tokio's driver.
         wake_all(waiters);
-        if let Some(notify) = &registration.notify {
+        if let Some(notify) = &self.0.notify {
             let _ = notify.wake();
         }
     }
