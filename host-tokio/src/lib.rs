@@ -113,6 +113,13 @@
 //! now leaves the caller out of the wake-ups of a readiness it records for
 //! the caller itself.
 //!
+//! Server CPU per round trip, host ÷ native tokio, medians of 25 repeats in
+//! one run (2026-12-07): 0.97–1.09 on the current-thread runtime and
+//! 0.91–1.09 on the multi-thread one, across 1, 16 and 256 connections of
+//! 64-byte and 16 KiB messages. A 9-repeat run the same night put the
+//! guest road at 0.93–1.26 and the native road at 0.92–1.19 (the 1.19, at
+//! one connection, is within that run's noise).
+//!
 //! Timers are never early (the reactor's table decides what fires), but
 //! they come when tokio's timer wakes the driver, which counts whole
 //! milliseconds: the `timers` workload (`bench --quick`) measured a median

@@ -30,6 +30,11 @@
 //! - **The poller**: implement [`Registrar`] (add, arm, delete; map `EPERM`
 //!   on a regular file to [`Error::Unsupported`](baton_protocol::Error::Unsupported),
 //!   keep `EBADF` as [`Error::Io`](baton_protocol::Error::Io)), and wait on it.
+//!   An OS poller keeps nothing per registration (`type Source = ()`); a
+//!   poller that is another runtime's reactor (`baton-host-tokio`'s
+//!   `TokioReactor`, over tokio's) keeps its registration in the slot
+//!   ([`Registrar::Source`]) and reports readiness when the table asks
+//!   ([`Registrar::poll_source`]) instead of through `dispatch`.
 //! - **The park**, serialized: [`Timers::begin_park`] gives the instant the
 //!   wait may last until; wait (rounding the timeout *up* to the poller's
 //!   granularity, never down); [`Timers::end_park`]; turn each event into
