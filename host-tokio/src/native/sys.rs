@@ -142,7 +142,7 @@ impl TokioRegistrar {
             let _ = self.own.set(own);
         }
         let own = self.own.get().ok_or(Error::NoRuntime)?;
-        Ok((self.runtime.get_or_init(|| own.handle()), true))
+        Ok((self.runtime.get_or_init(|| own.handle.clone()), true))
     }
 }
 
@@ -152,6 +152,8 @@ struct Own {
     /// The small epoll, in this runtime's reactor: a wait ends when it
     /// turns readable (an unpark, or an event a [`FanOut`] passed on).
     guest: AsyncFd<Fd>,
+    /// The runtime's handle, for the registrations.
+    handle: Handle,
     /// Always `Some` until dropped (taken to shut it down in the
     /// background, which is allowed from any context).
     rt: Option<tokio::runtime::Runtime>,
@@ -178,14 +180,9 @@ impl Own {
         };
         Ok(Own {
             guest,
+            handle: rt.handle().clone(),
             rt: Some(rt),
         })
-    }
-
-    fn handle(&self) -> Handle {
-        self.rt
-            .as_ref()
-            .map_or_else(Handle::current, |rt| rt.handle().clone())
     }
 
     /// One wait of a park driven by hand: tokio's I/O driver turns until
@@ -224,12 +221,15 @@ impl Drop for Own {
 impl Registrar for TokioRegistrar {
     type Source = Option<Registration>;
 
-    fn add(&self, fd: RawFd, _: SourceKey, interest: Interest) -> Result<Self::Source, Error> {
+    /// Registered for both directions whatever `interest`: tokio cannot
+    /// change a registration's interest, and the table's `reregister` may
+    /// add a direction; the table filters out what the interest leaves out.
+    fn add(&self, fd: RawFd, _: SourceKey, _: Interest) -> Result<Self::Source, Error> {
         let identity = identity(fd).map_err(Error::Io)?;
         let (runtime, own) = self.runtime()?;
         let _entered = runtime.enter();
         let notify = own.then(|| Arc::clone(&self.unparker));
-        Registration::new(fd, identity, interest, notify).map(Some)
+        Registration::new(fd, identity, notify).map(Some)
     }
 
     fn arm(
@@ -355,13 +355,8 @@ impl Registration {
     fn new(
         fd: RawFd,
         identity: (u64, u64),
-        interest: Interest,
         notify: Option<Arc<mio::Waker>>,
     ) -> Result<Registration, Error> {
-        // Both directions whatever the interest: tokio cannot change a
-        // registration's interest, and the table's `reregister` may add a
-        // direction; the table filters what the interest leaves out.
-        let _ = interest;
         let interest = tokio::io::Interest::READABLE | tokio::io::Interest::WRITABLE;
         // SAFETY: `AsyncFd` requires the fd to stay open, naming the same
         // file, until the `AsyncFd` is dropped. That is the protocol's
