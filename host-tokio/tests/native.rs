@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use baton_host_tokio::{TokioHost, TokioReactor};
 use baton_protocol::net::{TcpListener, TcpStream};
+use baton_protocol::reactor::SourceKey;
 use baton_protocol::{Direction, Error, Interest, Reactor};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
@@ -45,15 +46,21 @@ fn park_until(reactor: &dyn Reactor, mut ready: impl FnMut() -> bool) -> bool {
     false
 }
 
-#[test]
-fn a_reactor_driven_by_hand_turns_tokio_itself() {
-    // No runtime anywhere: the reactor runs one of its own in `park`.
+/// A reactor made with no runtime anywhere (it runs one of its own in
+/// `park`), and a socket pair whose first end it watches for reading.
+fn registered_pair() -> (TokioReactor, UnixStream, UnixStream, SourceKey) {
     let reactor = TokioReactor::new().expect("reactor");
-    let (a, mut b) = UnixStream::pair().expect("socketpair");
+    let (a, b) = UnixStream::pair().expect("socketpair");
     a.set_nonblocking(true).expect("nonblocking");
     let key = reactor
         .register(a.as_raw_fd(), Interest::READ)
         .expect("register");
+    (reactor, a, b, key)
+}
+
+#[test]
+fn a_reactor_driven_by_hand_turns_tokio_itself() {
+    let (reactor, a, mut b, key) = registered_pair();
     let (woken, waker) = counter();
     let mut cx = Context::from_waker(&waker);
     assert!(
@@ -92,12 +99,7 @@ fn a_reactor_driven_by_hand_turns_tokio_itself() {
 
 #[test]
 fn a_clear_without_a_drain_reports_the_data_left() {
-    let reactor = TokioReactor::new().expect("reactor");
-    let (a, mut b) = UnixStream::pair().expect("socketpair");
-    a.set_nonblocking(true).expect("nonblocking");
-    let key = reactor
-        .register(a.as_raw_fd(), Interest::READ)
-        .expect("register");
+    let (reactor, a, mut b, key) = registered_pair();
     let (_, waker) = counter();
     let mut cx = Context::from_waker(&waker);
     b.write_all(b"two bytes").expect("write");
