@@ -8,6 +8,7 @@ mod protocol;
 mod report;
 mod resources;
 mod seed;
+mod stacks;
 
 use std::collections::HashSet;
 use std::ffi::OsString;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::protocol::{ENV_CASES, ENV_PAIR, ENV_SEED, Event};
 use super::report::{Cell, Status};
+use super::stacks;
 
 /// How long a child may take to start before its first case counts as hung.
 const STARTUP: Duration = Duration::from_secs(60);
@@ -180,11 +181,17 @@ fn supervise(
                 return failures;
             }
             Err(RecvTimeoutError::Timeout) => {
+                // Before the kill: the stacks say where the child waits. Not
+                // for mutants, which are expected to hang.
+                let stacks = match job.stop_after {
+                    None => stacks::of(child.id()),
+                    Some(_) => String::new(),
+                };
                 let _ = child.kill();
                 let _ = child.wait();
                 if let Some((case, watchdog)) = remaining.pop_front() {
                     let message = format!(
-                        "hung: the watchdog killed the child after {} s without a result\n{}",
+                        "hung: the watchdog killed the child after {} s without a result\n{}\n{stacks}",
                         watchdog.as_secs(),
                         stderr.finish()
                     );

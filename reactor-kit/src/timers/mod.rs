@@ -77,6 +77,16 @@ const REBASE_SLACK: usize = 64;
 /// park they return `false`: the next `begin_park` sees the new deadline
 /// anyway, so no wake-up (and no syscall) is spent.
 ///
+/// The park must wait no longer than what `begin_park` returned, and decide
+/// nothing from a second read of the table: in between, other threads may
+/// change it (cancel or move the nearest timer, then insert one at the
+/// bound's instant). Such an insert is not earlier than the recorded bound,
+/// so it asks for no wake-up, while the second read may have found no timer
+/// at all and the park waited for ever (`Chaos` did: `time.interval_no_drift`
+/// hung about once in a hundred runs on a loaded machine). A park that needs
+/// the exact deadline as well calls
+/// [`begin_park_with_next`](Timers::begin_park_with_next).
+///
 /// # Implementation notes
 ///
 /// A hierarchical timing wheel in front of a small queue of the timers
@@ -380,13 +390,25 @@ impl Timers {
     /// deadline before the returned instant returns `true` (once), telling
     /// its caller to wake the park.
     pub fn begin_park(&self, limit: Option<Instant>) -> Option<Instant> {
+        self.lock().begin_park(limit)
+    }
+
+    /// [`begin_park`](Timers::begin_park), and the exact nearest pending
+    /// deadline read under the same lock, for a park that decides from the
+    /// deadline itself (whether one is due, whether any is pending) and not
+    /// only from the bound (see "Waking a parked reactor" on [`Timers`]).
+    ///
+    /// # Return value
+    ///
+    /// `(until, next)`: `until` as `begin_park` returns it, and `next` as
+    /// [`next_deadline`](Timers::next_deadline) would at that instant.
+    pub fn begin_park_with_next(
+        &self,
+        limit: Option<Instant>,
+    ) -> (Option<Instant>, Option<Instant>) {
         let mut inner = self.lock();
-        let until = match (limit, inner.park_bound()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        inner.park = Park::Until(until);
-        until
+        let until = inner.begin_park(limit);
+        (until, inner.next_deadline())
     }
 
     /// Ends the park started by [`begin_park`](Timers::begin_park).
@@ -599,6 +621,15 @@ impl Inner {
             }
             self.cascade(at);
         }
+    }
+
+    fn begin_park(&mut self, limit: Option<Instant>) -> Option<Instant> {
+        let until = match (limit, self.park_bound()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.park = Park::Until(until);
+        until
     }
 
     /// Until when a park may wait (see [`Timers::begin_park`]): the start of

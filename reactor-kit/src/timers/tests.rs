@@ -202,6 +202,26 @@ fn a_million_pending_fire_in_order() {
 }
 
 #[test]
+fn a_park_reads_its_bound_and_the_exact_deadline_under_one_lock() {
+    let t = Timers::new();
+    let base = Instant::now();
+    let far = base + ms(7_200_000);
+    let key = t.insert(far, Waker::noop()).unwrap().0;
+    let (until, next) = t.begin_park_with_next(None);
+    assert_eq!(next, Some(far), "the exact deadline, not a slot's start");
+    let until = until.expect("a timer is pending");
+    assert!(until <= far);
+    // The timer cancelled and inserted again at the bound asks for no
+    // wake-up (it is not earlier): only a park that waits no longer than
+    // `until` sees it in time.
+    assert!(t.cancel(key));
+    assert!(!t.insert(until, Waker::noop()).unwrap().1);
+    t.end_park();
+    assert_eq!(t.begin_park_with_next(None), (Some(until), Some(until)));
+    t.end_park();
+}
+
+#[test]
 fn an_earlier_deadline_during_a_park_asks_for_one_wake_up() {
     let t = Timers::new();
     let base = Instant::now();

@@ -460,18 +460,20 @@ impl<R: Reactor> Decorator for Chaos<R> {
         }
         let now = self.inner.now();
         let limit = timeout.and_then(|t| now.checked_add(t));
-        if self.owns_timers {
-            // Before reading the next deadline: an earlier timer inserted
-            // from here on wakes the inner park.
-            self.timers.begin_park(limit);
-        }
+        // From here on, a timer inserted before `bound` wakes the inner
+        // park. The wait follows `bound` itself, never a second read of the
+        // timers (see "Waking a parked reactor" on `Timers`).
+        let bound = if self.owns_timers {
+            self.timers.begin_park(limit)
+        } else {
+            None
+        };
         let wait = if released > 0 || barrier {
             Some(Duration::ZERO)
         } else if self.owns_timers {
-            let late = self
-                .timers
-                .next_deadline()
-                .map(|deadline| deadline.checked_add(late_by).unwrap_or(deadline));
+            // `bound` is `limit` or a timer's bound, so this is the earlier
+            // of `limit` and that bound made late by `late_by`.
+            let late = bound.map(|bound| bound.checked_add(late_by).unwrap_or(bound));
             let until = match (limit, late) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),

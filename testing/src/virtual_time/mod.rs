@@ -415,15 +415,16 @@ impl<R: Reactor> Decorator for VirtualTime<R> {
         // threshold, or an executor whose last busy worker goes idle
         // meanwhile would never park again saying so.
         //
-        // The park is announced to the timers *before* they are read: a
-        // timer inserted after the read below but before the inner park
-        // then still unparks it, instead of being missed by both.
+        // The park is announced to the timers and they are read under one
+        // lock: a timer inserted after the read but before the inner park
+        // still unparks it, and no cancel and insert again at the same
+        // instant can fall between the announcement and the read, unseen by
+        // both (see "Waking a parked reactor" on `Timers`).
         let limit = match self.threshold {
             Some(_) => None,
             None => Some(vnow.checked_add(NANO).unwrap_or(vnow)),
         };
-        self.timers.begin_park(limit);
-        let next = self.timers.next_deadline();
+        let (_, next) = self.timers.begin_park_with_next(limit);
         let due = next.is_some_and(|deadline| deadline <= vnow);
         let barrier = runtime_idle && self.idle.has_waiters();
         let real_now = Instant::now();
