@@ -5,16 +5,19 @@
 //! [`raw`](super::raw)), so every byte of it is paid by every task, and a
 //! task that fits in 128 bytes of `malloc` stays in glibc's fast bins. It
 //! keeps inline only what most tasks use: id, spawn location, executor,
-//! parent, registry slot and a few flags. The rest, the name, the last wait
-//! report and the poll counters, is needed only by dumps, join handles and
-//! lost-waker reports of tasks that have one; it lives in a [`Cold`] box,
-//! allocated when the task is spawned with a name or first returns
-//! `Pending` (a task that finishes in its first poll, like most short-lived
-//! ones, never allocates it; with poll timing on, at its first poll).
+//! parent, registry slot, a few flags, and the last wait report with the
+//! count of pending polls packed into one word ([`report`]). The rest, the
+//! name, poll times, and reports or counts that do not fit the word, is
+//! needed only by dumps, join handles and lost-waker reports of tasks that
+//! have one; it lives in a [`Cold`] box, allocated when the task is spawned
+//! with a name, at its first poll with poll timing on, or when its report
+//! or count outgrows the word (most tasks never allocate it).
+//!
+//! [`report`]: super::report
 
 use std::panic::Location;
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use baton_protocol::dump::{TaskDump, TaskState, WakerKept};
@@ -22,6 +25,7 @@ use baton_protocol::task::{SpawnOptions, TaskId};
 use baton_protocol::wait::WaitFor;
 use once_cell::race::OnceBox;
 
+use super::report::{self, epoch};
 use super::{Core, Instrument};
 use crate::sync::AtomicBool;
 
@@ -50,6 +54,11 @@ pub(crate) struct TaskInfo {
     /// A race-free once cell of one pointer: `OnceLock` takes 16 bytes, and
     /// the 8 saved hold `parent`.
     cold: OnceBox<Cold>,
+    /// The last wait report and the count of pending polls, packed
+    /// ([`report::pack`]) while there is no cold record; written by the
+    /// poller only, and unused once the cold record exists (which then
+    /// holds both).
+    report: AtomicU64,
     slot: AtomicU32,
     /// One of the `STATE_*` constants; written by the schedule function and
     /// the task future, read only by dumps.
@@ -65,8 +74,8 @@ pub(crate) struct TaskInfo {
     traits: u8,
 }
 
-/// What a task has only if it is named or has returned `Pending` (or its
-/// wakes are stamped, or it is traced).
+/// What a task has only if it is named, timed, stamped or traced, or its
+/// wait report or poll count outgrew the record's word.
 #[derive(Default)]
 struct Cold {
     name: Option<Arc<str>>,
@@ -117,12 +126,6 @@ impl Cold {
 /// returns and [`TaskInfo::set_waiting`] takes back.
 pub(crate) type PollStart = Option<Instant>;
 
-/// The instant `Cold::since` counts from.
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
 /// `at` as nanoseconds since [`epoch`], never 0 (which means "unset").
 fn nanos(at: Instant) -> u64 {
     let since = at.saturating_duration_since(epoch()).as_nanos();
@@ -153,12 +156,6 @@ const WAIT_REPORTED: u8 = 2;
 const WAKER_CHECKED: u8 = 4;
 /// ... and that poll kept (cloned, stored or woke) its waker.
 const WAKER_KEPT: u8 = 8;
-/// A pending poll was counted here and not in the cold record: the first
-/// pending poll of a task that has no cold record and reports no wait, so
-/// that a task parked for good with nothing to report never allocates one
-/// (measured: 80 bytes of a 258-byte idle task, `baton-bench run
-/// baton-epoll-multi idle_tasks 100000`).
-const PENDING_ONCE: u8 = 16;
 
 /// A `spawn_blocking` job.
 const BLOCKING: u8 = 1;
@@ -210,6 +207,7 @@ impl TaskInfo {
             core,
             parent: None,
             cold,
+            report: AtomicU64::new(0),
             slot: AtomicU32::new(NO_SLOT),
             state: AtomicU8::new(STATE_SCHEDULED),
             cancelled: AtomicBool::new(false),
@@ -224,8 +222,22 @@ impl TaskInfo {
         self
     }
 
+    /// The cold record, created if need be with what the word held. Called
+    /// by the poller only, the word's only writer, so nothing written to
+    /// the word is lost in the move.
     fn cold(&self) -> &Cold {
-        self.cold.get_or_init(Box::default)
+        self.cold.get_or_init(|| {
+            let (wait, polls) = report::unpack(self.report.load(Ordering::Relaxed));
+            if wait.is_some() {
+                let polled = self.polled.load(Ordering::Relaxed);
+                self.polled.store(polled | WAIT_REPORTED, Ordering::Relaxed);
+            }
+            Box::new(Cold {
+                wait: Mutex::new(wait),
+                polls: AtomicU64::new(polls),
+                ..Cold::default()
+            })
+        })
     }
 
     /// The task's name, if it was spawned with one.
@@ -311,18 +323,17 @@ impl TaskInfo {
     /// reported `wait` (the wait kept for dumps); counts the poll, and its
     /// time if timed (one more clock read). Called by the poller only.
     pub(crate) fn set_waiting(&self, wait: Option<WaitFor>, start: PollStart) {
-        let polled = self.polled.load(Ordering::Relaxed);
-        if wait.is_none()
-            && start.is_none()
-            && polled & PENDING_ONCE == 0
-            && self.cold.get().is_none()
-        {
-            self.polled.store(polled | PENDING_ONCE, Ordering::Relaxed);
-            // Released after the count, as below.
-            self.state.store(STATE_IDLE, Ordering::Release);
-            return;
+        if start.is_none() && self.cold.get().is_none() {
+            let (_, polls) = report::unpack(self.report.load(Ordering::Relaxed));
+            if let Some(word) = report::pack(wait, polls + 1) {
+                self.report.store(word, Ordering::Relaxed);
+                // Released after the word, as below.
+                self.state.store(STATE_IDLE, Ordering::Release);
+                return;
+            }
         }
         let cold = self.cold();
+        let polled = self.polled.load(Ordering::Relaxed);
         if wait.is_some() || polled & WAIT_REPORTED != 0 {
             *cold.wait.lock().unwrap_or_else(PoisonError::into_inner) = wait;
             let polled = if wait.is_some() {
@@ -365,12 +376,6 @@ impl TaskInfo {
         }
     }
 
-    /// What the last pending poll reported waiting on.
-    pub(crate) fn wait(&self) -> Option<WaitFor> {
-        let cold = self.cold.get()?;
-        *cold.wait.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// The task as a dump shows it; `taken_at` is the reactor's clock, `now`
     /// the real one (what poll times and state durations are measured on).
     /// Reads only, takes only the wait report's lock, never waits for a poll.
@@ -384,8 +389,9 @@ impl TaskInfo {
             (true, false) => WakerKept::No,
         };
         let timed = self.traits & TIMED != 0;
-        let (polls, poll_time, since) = match self.cold.get() {
+        let (wait, polls, poll_time, since) = match self.cold.get() {
             Some(cold) => {
+                let wait = *cold.wait.lock().unwrap_or_else(PoisonError::into_inner);
                 let since = cold.since.load(Ordering::Relaxed);
                 // A poll may end after `now` was read: then zero, not a
                 // negative duration.
@@ -395,15 +401,17 @@ impl TaskInfo {
                 });
                 let poll_time =
                     timed.then(|| Duration::from_nanos(cold.poll_nanos.load(Ordering::Relaxed)));
-                (cold.polls.load(Ordering::Relaxed), poll_time, since)
+                (wait, cold.polls.load(Ordering::Relaxed), poll_time, since)
             }
-            None => (0, None, None),
+            None => {
+                let (wait, polls) = report::unpack(self.report.load(Ordering::Relaxed));
+                (wait, polls, None, None)
+            }
         };
-        let polls = polls + u64::from(polled & PENDING_ONCE != 0);
         TaskDump::new(self.id, self.location, state, taken_at)
             .name(self.name().cloned())
             .parent(self.parent)
-            .waits_for(self.wait())
+            .waits_for(wait)
             .waker_kept(waker)
             .polls(polls, poll_time)
             .since(since)
@@ -443,5 +451,90 @@ impl Drop for TaskInfo {
         // The task allocation is being freed (async-task drops the metadata
         // last): it no longer counts as alive.
         self.core.tasks().task_freed(self.id);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use baton_protocol::reactor::Direction;
+    use baton_protocol::task::SpawnOptions;
+    use baton_protocol::wait::WaitFor;
+
+    use super::super::{Core, Instrument, Kind, Runnable, Scheduler, Tasks};
+    use super::TaskInfo;
+
+    struct Registry(Tasks);
+
+    impl Scheduler for Registry {
+        fn schedule_remote(&self, runnable: Runnable) {
+            drop(runnable);
+        }
+
+        fn tasks(&self) -> &Tasks {
+            &self.0
+        }
+    }
+
+    fn record() -> TaskInfo {
+        let core = Arc::new(Registry(Tasks::new(1)));
+        let id = core.0.next_id();
+        core.0.task_created(id);
+        let instrument = Instrument {
+            check_lost: false,
+            poll_timing: false,
+        };
+        TaskInfo::new(id, SpawnOptions::here(), Core::new(&core), Kind::Future, instrument, false)
+    }
+
+    /// What a dump shows: the report and the count of pending polls.
+    fn shown(info: &TaskInfo) -> (Option<WaitFor>, u64) {
+        let dump = info.snapshot(Instant::now(), Instant::now());
+        (dump.waits_for, dump.polls)
+    }
+
+    #[test]
+    fn common_reports_stay_in_the_record_until_the_count_outgrows_it() {
+        let info = record();
+        assert_eq!(shown(&info), (None, 0));
+        let read = WaitFor::Io {
+            fd: 5,
+            dir: Direction::Read,
+        };
+        info.set_waiting(Some(read), None);
+        assert_eq!(shown(&info), (Some(read), 1));
+        info.set_waiting(None, None);
+        assert_eq!(shown(&info), (None, 2));
+        let at = WaitFor::Deadline(Instant::now() + Duration::from_millis(10));
+        for polls in 3..=255 {
+            info.set_waiting(Some(at), None);
+            assert_eq!(shown(&info), (Some(at), polls));
+        }
+        assert!(info.cold.get().is_none(), "no second allocation yet");
+        // The 256th pending poll moves the report and the count.
+        info.set_waiting(Some(at), None);
+        assert!(info.cold.get().is_some());
+        assert_eq!(shown(&info), (Some(at), 256));
+        // The moved report is cleared by a poll that reports nothing.
+        info.set_waiting(None, None);
+        assert_eq!(shown(&info), (None, 257));
+        info.set_waiting(Some(read), None);
+        assert_eq!(shown(&info), (Some(read), 258));
+    }
+
+    #[test]
+    fn a_report_that_does_not_fit_goes_to_the_cold_record_with_the_count() {
+        let info = record();
+        info.set_waiting(None, None);
+        info.set_waiting(Some(WaitFor::Promise(3)), None);
+        assert!(info.cold.get().is_none());
+        let label = WaitFor::Label("a semaphore");
+        info.set_waiting(Some(label), None);
+        assert!(info.cold.get().is_some());
+        assert_eq!(shown(&info), (Some(label), 3));
+        info.set_waiting(Some(WaitFor::Promise(4)), None);
+        assert_eq!(shown(&info), (Some(WaitFor::Promise(4)), 4));
     }
 }

@@ -15,6 +15,7 @@ mod join;
 mod lost;
 mod raw;
 mod registry;
+mod report;
 
 use std::future::Future;
 use std::ops::Deref;

@@ -18,8 +18,10 @@
 //!   metadata ([`spawn`], and [`spawn_local`] for futures that are not
 //!   `Send`, whose thread is checked against their executor's);
 //! - the registry reaches the record of each registered task: a [`TaskRef`]
-//!   keeps the record's address next to a waker of the same task, which
-//!   keeps the allocation, and so the record, alive;
+//!   is a waker of the task, which keeps the allocation, and so the record,
+//!   alive, and finds the record at a fixed distance from the task address
+//!   the waker carries (measured, and checked at every registration: 8
+//!   bytes per registered task less than keeping the address);
 //! - a join handle reaches the record too ([`TaskHandle`]): async-task's
 //!   `FallibleTask`, which join handles need (a plain `Task` panics when
 //!   polled after shutdown dropped its runnable), has no `metadata()`, so
@@ -34,7 +36,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::ptr::NonNull;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use async_task::{Builder, FallibleTask, ScheduleInfo, Task, WithInfo};
@@ -107,43 +110,77 @@ pub(super) fn check_thread(info: &TaskInfo) {
     }
 }
 
-/// A registered task as the registry holds it: a waker, and the task's
-/// record.
+/// How far a task's record lies from the task address its wakers carry
+/// (`Waker::data`, async-task's pointer to the task allocation), in bytes;
+/// `usize::MAX` until the first [`TaskRef`] measures it.
+///
+/// The record is async-task's metadata, a field of its task header, so the
+/// distance depends only on that header's layout for [`TaskInfo`]: one
+/// value for every task of the process. [`TaskRef::new`] checks it for each
+/// task all the same, since the unsafe read in [`TaskRef::info`] rests on
+/// it.
+static RECORD_OFFSET: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// A registered task as the registry holds it: a waker of the task, through
+/// which the registry also reaches the task's record.
 ///
 /// # Invariant
 ///
-/// `info` is the address of the metadata of the task that `waker` wakes.
-/// The waker holds a reference to that task, so its allocation is not
-/// freed, and the metadata (which async-task never moves and drops only
-/// when it frees the allocation) stays valid, for as long as this value
-/// lives.
+/// The metadata of the task that `waker` wakes lies [`RECORD_OFFSET`] bytes
+/// after `waker.data()`. The waker holds a reference to that task, so its
+/// allocation is not freed, and the metadata (which async-task never moves
+/// and drops only when it frees the allocation) stays valid, for as long
+/// as this value lives.
 pub(crate) struct TaskRef {
     waker: Waker,
-    info: NonNull<TaskInfo>,
 }
 
-// SAFETY: a `TaskRef` gives access to a `Waker` (`Send + Sync`) and to a
-// shared `&TaskInfo`; `TaskInfo` is `Sync`, so such references may be used
-// from any thread, and the invariant keeps them valid wherever the
-// `TaskRef` goes.
-unsafe impl Send for TaskRef {}
-// SAFETY: as for `Send`: only shared references are handed out.
-unsafe impl Sync for TaskRef {}
+// A `TaskRef` is `Send` and `Sync` as its waker is, and hands out
+// `&TaskInfo` wherever it goes: sound only while the record is `Sync`.
+const _: () = {
+    const fn sync<T: Sync>() {}
+    sync::<TaskInfo>();
+};
 
 impl TaskRef {
     /// The registry's reference to the task of `runnable`.
+    ///
+    /// # Panics
+    ///
+    /// If the record is not where the first task's was, which would mean
+    /// async-task laid out two task headers of one type differently; a
+    /// `TaskRef` then could not find its record.
     pub(crate) fn new(runnable: &Runnable) -> TaskRef {
-        TaskRef {
-            waker: runnable.waker(),
-            info: NonNull::from(runnable.metadata()),
+        let waker = runnable.waker();
+        let offset = ptr::from_ref(runnable.metadata())
+            .addr()
+            .wrapping_sub(waker.data().addr());
+        if let Err(known) =
+            RECORD_OFFSET.compare_exchange(usize::MAX, offset, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            assert_eq!(known, offset, "a task record moved within its header");
         }
+        TaskRef { waker }
     }
 
     /// The task's record.
     pub(crate) fn info(&self) -> &TaskInfo {
-        // SAFETY: per the invariant, the record is alive while `self` is, and
-        // it is only ever accessed through shared references.
-        unsafe { self.info.as_ref() }
+        // Set before this value was made (`new`), on this thread or on one
+        // that handed the value over through the registry's lock; never
+        // changed afterwards.
+        let offset = RECORD_OFFSET.load(Ordering::Relaxed);
+        // SAFETY: per the invariant, `offset` bytes past the waker's task
+        // address, inside the same allocation (the pointer keeps the
+        // waker's provenance), lies the record, alive while `self` is; it
+        // is only ever accessed through shared references.
+        unsafe {
+            &*self
+                .waker
+                .data()
+                .cast::<u8>()
+                .wrapping_add(offset)
+                .cast::<TaskInfo>()
+        }
     }
 
     /// A waker of the task.
@@ -153,7 +190,7 @@ impl TaskRef {
 
     /// Whether this is the registry's reference to the task of `info`.
     pub(crate) fn is(&self, info: &TaskInfo) -> bool {
-        std::ptr::eq(self.info.as_ptr(), info)
+        ptr::eq(self.info(), info)
     }
 }
 
@@ -276,8 +313,10 @@ mod tests {
     }
 
     /// Every byte of the record and of the output is paid by every task: a
-    /// small task (its future, the record and async-task's header) fits in
-    /// 120 bytes, glibc's largest fast-bin chunk.
+    /// small task (its future, the record and async-task's header) asks
+    /// `malloc` for 120 bytes (dhat, `baton-bench run baton-epoll-local
+    /// idle_tasks 10000`), the most that glibc serves from a 128-byte chunk;
+    /// 8 more would cost 16.
     #[cfg(target_pointer_width = "64")]
     #[test]
     fn task_parts_stay_small() {
@@ -286,9 +325,9 @@ mod tests {
         use super::super::JoinHandle;
         use super::super::future::Output;
 
-        assert_eq!(size_of::<TaskInfo>(), 48);
+        assert_eq!(size_of::<TaskInfo>(), 56);
         assert_eq!(size_of::<Output<()>>(), 16);
-        assert_eq!(size_of::<TaskRef>(), 24);
+        assert_eq!(size_of::<TaskRef>(), 16);
         // Boxed by the protocol's handle: 24 bytes take a 32-byte chunk.
         assert_eq!(size_of::<JoinHandle<()>>(), 24);
     }
