@@ -486,7 +486,14 @@ mod tests {
             check_lost: false,
             poll_timing: false,
         };
-        TaskInfo::new(id, SpawnOptions::here(), Core::new(&core), Kind::Future, instrument, false)
+        TaskInfo::new(
+            id,
+            SpawnOptions::here(),
+            Core::new(&core),
+            Kind::Future,
+            instrument,
+            false,
+        )
     }
 
     /// What a dump shows: the report and the count of pending polls.
