@@ -6,7 +6,8 @@
 //! task that fits in 128 bytes of `malloc` stays in glibc's fast bins. It
 //! keeps inline only what most tasks use: id, spawn location, executor,
 //! parent, registry slot, a few flags, and the last wait report with the
-//! count of pending polls packed into one word ([`report`]). The rest, the
+//! count of pending polls packed into the word that later points to the
+//! cold record ([`report`]). The rest, the
 //! name, poll times, and reports or counts that do not fit the word, is
 //! needed only by dumps, join handles and lost-waker reports of tasks that
 //! have one; it lives in a [`Cold`] box, allocated when the task is spawned
@@ -23,8 +24,8 @@ use std::time::{Duration, Instant};
 use baton_protocol::dump::{TaskDump, TaskState, WakerKept};
 use baton_protocol::task::{SpawnOptions, TaskId};
 use baton_protocol::wait::WaitFor;
-use once_cell::race::OnceBox;
 
+use super::raw::PackedOrBox;
 use super::report::{self, epoch};
 use super::{Core, Instrument};
 use crate::sync::AtomicBool;
@@ -51,14 +52,11 @@ pub(crate) struct TaskInfo {
     pub(crate) core: Core,
     /// The task of the same executor this one was spawned from, if any.
     parent: Option<TaskId>,
-    /// A race-free once cell of one pointer: `OnceLock` takes 16 bytes, and
-    /// the 8 saved hold `parent`.
-    cold: OnceBox<Cold>,
-    /// The last wait report and the count of pending polls, packed
-    /// ([`report::pack`]) while there is no cold record; written by the
-    /// poller only, and unused once the cold record exists (which then
-    /// holds both).
-    report: AtomicU64,
+    /// The cold record once there is one; until then the last wait report
+    /// and the count of pending polls, packed ([`report::pack`]). Written
+    /// by the poller only (and at spawn); the cold record, once made,
+    /// holds both.
+    cold: PackedOrBox<Cold>,
     slot: AtomicU32,
     /// One of the `STATE_*` constants; written by the schedule function and
     /// the task future, read only by dumps.
@@ -107,8 +105,8 @@ impl Cold {
         name: Option<Arc<str>>,
         stamped: bool,
         #[cfg(feature = "tracing")] span: Option<tracing::Span>,
-    ) -> OnceBox<Cold> {
-        OnceBox::with_value(Box::new(Cold {
+    ) -> PackedOrBox<Cold> {
+        PackedOrBox::boxed(Box::new(Cold {
             name,
             scheduled_at: AtomicU64::new(if stamped {
                 crate::metrics::now_nanos()
@@ -193,7 +191,7 @@ impl TaskInfo {
                 span,
             )
         } else {
-            OnceBox::new()
+            PackedOrBox::packed(0)
         };
         let flag = |on: bool, flag: u8| if on { flag } else { 0 };
         let traits = flag(kind == Kind::Blocking, BLOCKING)
@@ -207,7 +205,6 @@ impl TaskInfo {
             core,
             parent: None,
             cold,
-            report: AtomicU64::new(0),
             slot: AtomicU32::new(NO_SLOT),
             state: AtomicU8::new(STATE_SCHEDULED),
             cancelled: AtomicBool::new(false),
@@ -226,8 +223,8 @@ impl TaskInfo {
     /// by the poller only, the word's only writer, so nothing written to
     /// the word is lost in the move.
     fn cold(&self) -> &Cold {
-        self.cold.get_or_init(|| {
-            let (wait, polls) = report::unpack(self.report.load(Ordering::Relaxed));
+        self.cold.get_or_box(|word| {
+            let (wait, polls) = report::unpack(word);
             if wait.is_some() {
                 let polled = self.polled.load(Ordering::Relaxed);
                 self.polled.store(polled | WAIT_REPORTED, Ordering::Relaxed);
@@ -242,7 +239,7 @@ impl TaskInfo {
 
     /// The task's name, if it was spawned with one.
     pub(crate) fn name(&self) -> Option<&Arc<str>> {
-        self.cold.get().and_then(|cold| cold.name.as_ref())
+        self.cold.get().ok().and_then(|cold| cold.name.as_ref())
     }
 
     pub(crate) fn kind(&self) -> Kind {
@@ -274,7 +271,7 @@ impl TaskInfo {
     pub(crate) fn set_scheduled(&self) {
         self.state.store(STATE_SCHEDULED, Ordering::Relaxed);
         if self.traits & STAMPED != 0
-            && let Some(cold) = self.cold.get()
+            && let Ok(cold) = self.cold.get()
         {
             // Read by the worker that pops the task: the queue's hand-off
             // orders this store before that load.
@@ -291,14 +288,14 @@ impl TaskInfo {
         if self.traits & STAMPED == 0 {
             return None;
         }
-        let at = self.cold.get()?.scheduled_at.load(Ordering::Relaxed);
+        let at = self.cold.get().ok()?.scheduled_at.load(Ordering::Relaxed);
         (at != 0).then_some(at)
     }
 
     /// The task's span, if a subscriber wanted one when it was spawned.
     #[cfg(feature = "tracing")]
     pub(crate) fn span(&self) -> Option<&tracing::Span> {
-        self.cold.get()?.span.as_ref()
+        self.cold.get().ok()?.span.as_ref()
     }
 
     /// Marks the task being polled; returns when the poll began if the
@@ -323,14 +320,14 @@ impl TaskInfo {
     /// reported `wait` (the wait kept for dumps); counts the poll, and its
     /// time if timed (one more clock read). Called by the poller only.
     pub(crate) fn set_waiting(&self, wait: Option<WaitFor>, start: PollStart) {
-        if start.is_none() && self.cold.get().is_none() {
-            let (_, polls) = report::unpack(self.report.load(Ordering::Relaxed));
-            if let Some(word) = report::pack(wait, polls + 1) {
-                self.report.store(word, Ordering::Relaxed);
-                // Released after the word, as below.
-                self.state.store(STATE_IDLE, Ordering::Release);
-                return;
-            }
+        if start.is_none()
+            && let Err(word) = self.cold.get()
+            && let Some(word) = report::pack(wait, report::unpack(word).1 + 1)
+            && self.cold.set_packed(word)
+        {
+            // Released after the word, as below.
+            self.state.store(STATE_IDLE, Ordering::Release);
+            return;
         }
         let cold = self.cold();
         let polled = self.polled.load(Ordering::Relaxed);
@@ -390,7 +387,7 @@ impl TaskInfo {
         };
         let timed = self.traits & TIMED != 0;
         let (wait, polls, poll_time, since) = match self.cold.get() {
-            Some(cold) => {
+            Ok(cold) => {
                 let wait = *cold.wait.lock().unwrap_or_else(PoisonError::into_inner);
                 let since = cold.since.load(Ordering::Relaxed);
                 // A poll may end after `now` was read: then zero, not a
@@ -403,8 +400,8 @@ impl TaskInfo {
                     timed.then(|| Duration::from_nanos(cold.poll_nanos.load(Ordering::Relaxed)));
                 (wait, cold.polls.load(Ordering::Relaxed), poll_time, since)
             }
-            None => {
-                let (wait, polls) = report::unpack(self.report.load(Ordering::Relaxed));
+            Err(word) => {
+                let (wait, polls) = report::unpack(word);
                 (wait, polls, None, None)
             }
         };
@@ -515,20 +512,20 @@ mod tests {
         info.set_waiting(None, None);
         assert_eq!(shown(&info), (None, 2));
         let at = WaitFor::Deadline(Instant::now() + Duration::from_millis(10));
-        for polls in 3..=255 {
+        for polls in 3..=127 {
             info.set_waiting(Some(at), None);
             assert_eq!(shown(&info), (Some(at), polls));
         }
-        assert!(info.cold.get().is_none(), "no second allocation yet");
-        // The 256th pending poll moves the report and the count.
+        assert!(info.cold.get().is_err(), "no second allocation yet");
+        // The 128th pending poll moves the report and the count.
         info.set_waiting(Some(at), None);
-        assert!(info.cold.get().is_some());
-        assert_eq!(shown(&info), (Some(at), 256));
+        assert!(info.cold.get().is_ok());
+        assert_eq!(shown(&info), (Some(at), 128));
         // The moved report is cleared by a poll that reports nothing.
         info.set_waiting(None, None);
-        assert_eq!(shown(&info), (None, 257));
+        assert_eq!(shown(&info), (None, 129));
         info.set_waiting(Some(read), None);
-        assert_eq!(shown(&info), (Some(read), 258));
+        assert_eq!(shown(&info), (Some(read), 130));
     }
 
     #[test]
@@ -536,10 +533,10 @@ mod tests {
         let info = record();
         info.set_waiting(None, None);
         info.set_waiting(Some(WaitFor::Promise(3)), None);
-        assert!(info.cold.get().is_none());
+        assert!(info.cold.get().is_err());
         let label = WaitFor::Label("a semaphore");
         info.set_waiting(Some(label), None);
-        assert!(info.cold.get().is_some());
+        assert!(info.cold.get().is_ok());
         assert_eq!(shown(&info), (Some(label), 3));
         info.set_waiting(Some(WaitFor::Promise(4)), None);
         assert_eq!(shown(&info), (Some(WaitFor::Promise(4)), 4));

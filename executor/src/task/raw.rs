@@ -11,7 +11,7 @@
 //! the future and never moves it; it is dropped only when the allocation is
 //! freed, after the future (async-task's `destroy`).
 //!
-//! Three things need `unsafe` for that:
+//! Four things need `unsafe` for that:
 //!
 //! - the future borrows the record: [`Builder::spawn_unchecked`] is the
 //!   async-task entry point that hands the future a reference to its
@@ -25,7 +25,12 @@
 //! - a join handle reaches the record too ([`TaskHandle`]): async-task's
 //!   `FallibleTask`, which join handles need (a plain `Task` panics when
 //!   polled after shutdown dropped its runnable), has no `metadata()`, so
-//!   the record's address is kept next to it.
+//!   the record's address is kept next to it;
+//! - the record's cold part and its packed wait report share one word
+//!   ([`PackedOrBox`]): 8 bytes that keep a small task in a 128-byte
+//!   `malloc` chunk (with two words, `spawn_inside`'s task asked for 128
+//!   bytes, took a 144-byte chunk outside glibc's fast bins, and spawned
+//!   1.5× slower).
 //!
 //! [`Builder::spawn_unchecked`]: async_task::Builder::spawn_unchecked
 
@@ -35,9 +40,10 @@
 )]
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use async_task::{Builder, FallibleTask, ScheduleInfo, Task, WithInfo};
@@ -246,6 +252,123 @@ impl<T> TaskHandle<T> {
     }
 }
 
+/// One word holding either a packed value of up to 63 bits or, once
+/// boxed, a `T` it owns; boxed is for good.
+///
+/// # Invariant
+///
+/// The word's address is odd for a packed value (`value << 1 | 1`, a
+/// pointer without provenance, never dereferenced), and otherwise comes
+/// from `Box::into_raw` (even, since `T` is aligned to 2 or more): the
+/// box this value owns, freed only by its `Drop`. A boxed word is never
+/// replaced but by [`set_packed`](PackedOrBox::set_packed) racing a box
+/// made on another thread, which leaks that box rather than free it.
+pub(crate) struct PackedOrBox<T> {
+    word: AtomicPtr<T>,
+    /// Owns a `T`: `Send` and `Sync` only as `Box<T>` is.
+    owns: PhantomData<Box<T>>,
+}
+
+impl<T> PackedOrBox<T> {
+    const EVEN: () = assert!(align_of::<T>() >= 2, "a boxed word must be even");
+
+    fn tag(value: u64) -> *mut T {
+        // The top bit is dropped: values are documented as 63 bits.
+        let bits = usize::try_from(value << 1 | 1).unwrap_or(usize::MAX);
+        ptr::without_provenance_mut(bits)
+    }
+
+    /// A word holding `value` (its low 63 bits).
+    pub(crate) fn packed(value: u64) -> PackedOrBox<T> {
+        PackedOrBox {
+            word: AtomicPtr::new(Self::tag(value)),
+            owns: PhantomData,
+        }
+    }
+
+    /// A word holding `value`, boxed.
+    pub(crate) fn boxed(value: Box<T>) -> PackedOrBox<T> {
+        let () = Self::EVEN;
+        PackedOrBox {
+            word: AtomicPtr::new(Box::into_raw(value)),
+            owns: PhantomData,
+        }
+    }
+
+    /// The boxed value, or the packed one.
+    #[inline]
+    pub(crate) fn get(&self) -> Result<&T, u64> {
+        // Acquire: pairs with the release of the CAS that boxed it.
+        Self::read(self.word.load(Ordering::Acquire))
+    }
+
+    fn read<'a>(word: *mut T) -> Result<&'a T, u64> {
+        if word.addr() & 1 == 1 {
+            return Err(u64::try_from(word.addr()).unwrap_or(u64::MAX) >> 1);
+        }
+        // SAFETY: per the invariant, an even word is the box this value
+        // owns (or one leaked by a race), alive until this value is
+        // dropped, so for at least as long as the `&self` the caller read
+        // it through; boxes are only read through shared references.
+        Ok(unsafe { &*word })
+    }
+
+    /// Replaces a packed value; returns false (and changes nothing) once
+    /// boxed. Meant for one writer at a time: a box made meanwhile on
+    /// another thread would be leaked.
+    #[inline]
+    pub(crate) fn set_packed(&self, value: u64) -> bool {
+        if self.word.load(Ordering::Relaxed).addr() & 1 == 0 {
+            return false;
+        }
+        self.word.store(Self::tag(value), Ordering::Relaxed);
+        true
+    }
+
+    /// The boxed value, boxing `make(packed value)` first if need be.
+    pub(crate) fn get_or_box(&self, make: impl FnOnce(u64) -> Box<T>) -> &T {
+        let () = Self::EVEN;
+        let mut current = self.word.load(Ordering::Acquire);
+        let packed = match Self::read(current) {
+            Ok(boxed) => return boxed,
+            Err(packed) => packed,
+        };
+        let new = Box::into_raw(make(packed));
+        loop {
+            match self
+                .word
+                .compare_exchange(current, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                // SAFETY: `new` came from `Box::into_raw` just above and is
+                // now the word: the invariant holds, and the box lives as
+                // long as `self`.
+                Ok(_) => return unsafe { &*new },
+                Err(actual) => match Self::read(actual) {
+                    // Boxed meanwhile, on another thread: that box wins.
+                    Ok(boxed) => {
+                        // SAFETY: `new` never became the word: this is
+                        // still its only pointer, from `Box::into_raw`.
+                        drop(unsafe { Box::from_raw(new) });
+                        return boxed;
+                    }
+                    Err(_) => current = actual,
+                },
+            }
+        }
+    }
+}
+
+impl<T> Drop for PackedOrBox<T> {
+    fn drop(&mut self) {
+        let word = *self.word.get_mut();
+        if word.addr() & 1 == 0 {
+            // SAFETY: per the invariant, an even word is the box this value
+            // owns, and `&mut self` means no reference to it is left.
+            drop(unsafe { Box::from_raw(word) });
+        }
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use std::sync::Arc;
@@ -303,6 +426,41 @@ mod tests {
     }
 
     #[test]
+    fn a_packed_word_is_boxed_once_and_freed_with_it() {
+        let word = PackedOrBox::<u64>::packed(7);
+        assert_eq!(word.get(), Err(7));
+        assert!(word.set_packed((1 << 63) - 1));
+        assert_eq!(word.get(), Err((1 << 63) - 1));
+        let boxed = word.get_or_box(|packed| Box::new(packed + 1));
+        assert_eq!(*boxed, 1 << 63);
+        assert_eq!(word.get(), Ok(&(1 << 63)));
+        // Boxed for good: no second box, no packed value over it.
+        assert_eq!(*word.get_or_box(|_| Box::new(0)), 1 << 63);
+        assert!(!word.set_packed(3));
+        assert_eq!(word.get(), Ok(&(1 << 63)));
+        // Dropped with its box (miri checks that nothing leaks).
+        let named = PackedOrBox::boxed(Box::new(String::from("cold")));
+        assert_eq!(named.get().map(String::as_str), Ok("cold"));
+    }
+
+    #[test]
+    fn boxing_from_two_threads_keeps_one_box() {
+        let word = PackedOrBox::<u64>::packed(0);
+        let word = &word;
+        let seen: Vec<usize> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..2u64)
+                .map(|i| s.spawn(move || ptr::from_ref(word.get_or_box(|_| Box::new(i))).addr()))
+                .collect();
+            threads
+                .into_iter()
+                .map(|t| t.join().expect("no panic"))
+                .collect()
+        });
+        assert_eq!(seen[0], seen[1]);
+        assert_eq!(word.get().map(|b| ptr::from_ref(b).addr()), Ok(seen[0]));
+    }
+
+    #[test]
     fn core_is_its_scheduler() {
         let a = Arc::new(Registry(Tasks::new(1)));
         let b = Arc::new(Registry(Tasks::new(1)));
@@ -314,9 +472,10 @@ mod tests {
 
     /// Every byte of the record and of the output is paid by every task: a
     /// small task (its future, the record and async-task's header) asks
-    /// `malloc` for 120 bytes (dhat, `baton-bench run baton-epoll-local
-    /// idle_tasks 10000`), the most that glibc serves from a 128-byte chunk;
-    /// 8 more would cost 16.
+    /// `malloc` for at most 120 bytes (dhat, `baton-bench run
+    /// baton-epoll-local spawn_inside 10000`), the most that glibc serves
+    /// from a 128-byte chunk, in its fast bins; 8 more cost 16 and a slower
+    /// bin.
     #[cfg(target_pointer_width = "64")]
     #[test]
     fn task_parts_stay_small() {
@@ -325,7 +484,7 @@ mod tests {
         use super::super::JoinHandle;
         use super::super::future::Output;
 
-        assert_eq!(size_of::<TaskInfo>(), 56);
+        assert_eq!(size_of::<TaskInfo>(), 48);
         assert_eq!(size_of::<Output<()>>(), 16);
         assert_eq!(size_of::<TaskRef>(), 16);
         // Boxed by the protocol's handle: 24 bytes take a 32-byte chunk.

@@ -4,14 +4,14 @@
 //! Most tasks that wait report an fd, a deadline, a promise or a task, and
 //! are polled a few times. Kept in the cold record, that report cost every
 //! such task a second allocation of 80 bytes at its first pending poll
-//! (every connection task, every sleeping task); packed here, it costs the
-//! record 8 bytes, which still fits the task in the same 128-byte `malloc`
-//! chunk. A report that does not fit (a label, a deadline more than 104
-//! days after [`epoch`], an id past 2⁵³) or a 256th pending poll moves
-//! both into the cold record, for good.
+//! (every connection task, every sleeping task). Packed, it shares the
+//! word that points to the cold record once there is one (see
+//! `PackedOrBox`), so it costs the record nothing. A report that does not
+//! fit (a label, a deadline more than 104 days after [`epoch`], an id past
+//! 2⁵³) or a 128th pending poll moves both into the cold record, for good.
 //!
-//! The word, from the low bits: the count of pending polls (8 bits), the
-//! kind of report (3 bits), its payload (53 bits).
+//! The 63 bits, from the low ones: the count of pending polls (7 bits),
+//! the kind of report (3 bits), its payload (53 bits).
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -20,13 +20,13 @@ use baton_protocol::reactor::Direction;
 use baton_protocol::task::TaskId;
 use baton_protocol::wait::WaitFor;
 
-const COUNT_BITS: u32 = 8;
+const COUNT_BITS: u32 = 7;
 const KIND_BITS: u32 = 3;
 const PAYLOAD_SHIFT: u32 = COUNT_BITS + KIND_BITS;
 /// The largest count the word holds.
 const MAX_COUNT: u64 = (1 << COUNT_BITS) - 1;
 /// Payloads must be below this.
-const PAYLOAD_LIMIT: u64 = 1 << (64 - PAYLOAD_SHIFT);
+const PAYLOAD_LIMIT: u64 = 1 << (63 - PAYLOAD_SHIFT);
 
 const NONE: u64 = 0;
 const READ: u64 = 1;
@@ -104,7 +104,7 @@ mod tests {
     #[test]
     fn every_kind_that_fits_comes_back_exact() {
         round_trip(None, 0);
-        round_trip(None, 255);
+        round_trip(None, MAX_COUNT);
         for fd in [0, 7, i32::MAX, -1] {
             for dir in Direction::ALL {
                 round_trip(Some(WaitFor::Io { fd, dir }), 3);
@@ -115,12 +115,15 @@ mod tests {
         round_trip(Some(WaitFor::Deadline(epoch())), 1);
         round_trip(Some(WaitFor::Promise(PAYLOAD_LIMIT - 1)), 2);
         let task = TaskId::new(42).expect("not zero");
-        round_trip(Some(WaitFor::Task(task)), 200);
+        round_trip(Some(WaitFor::Task(task)), 100);
+        assert!(
+            pack(Some(WaitFor::Promise(PAYLOAD_LIMIT - 1)), MAX_COUNT).is_some_and(|w| w < 1 << 63)
+        );
     }
 
     #[test]
     fn what_does_not_fit_is_refused() {
-        assert_eq!(pack(None, 256), None);
+        assert_eq!(pack(None, MAX_COUNT + 1), None);
         assert_eq!(pack(Some(WaitFor::Label("a lock")), 1), None);
         assert_eq!(pack(Some(WaitFor::Forever("sleep(MAX)")), 1), None);
         assert_eq!(pack(Some(WaitFor::Promise(PAYLOAD_LIMIT)), 1), None);
