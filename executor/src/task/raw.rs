@@ -161,11 +161,15 @@ impl TaskRef {
         let offset = ptr::from_ref(runnable.metadata())
             .addr()
             .wrapping_sub(waker.data().addr());
-        if let Err(known) =
-            RECORD_OFFSET.compare_exchange(usize::MAX, offset, Ordering::Relaxed, Ordering::Relaxed)
-        {
-            assert_eq!(known, offset, "a task record moved within its header");
-        }
+        // A load, not a read-modify-write, once the distance is known: no
+        // spawn writes the shared cache line after the first.
+        let known = match RECORD_OFFSET.load(Ordering::Relaxed) {
+            usize::MAX => RECORD_OFFSET
+                .compare_exchange(usize::MAX, offset, Ordering::Relaxed, Ordering::Relaxed)
+                .map_or_else(|known| known, |_| offset),
+            known => known,
+        };
+        assert_eq!(known, offset, "a task record moved within its header");
         TaskRef { waker }
     }
 
