@@ -61,11 +61,14 @@
 //! # Tasks and `unsafe`
 //!
 //! A task is one allocation, as in smol: async-task's header, the task's
-//! record (id, spawn location, executor, registry slot, state) as its
-//! metadata, and the future, later its output; a task's name and last wait
-//! report go to a second, small box only for tasks that have one. The
-//! crate's only `unsafe` code lets the future and the registry borrow that
-//! record; it lives in one module with its invariants written down.
+//! record (id, spawn location, executor, registry slot, state, and its last
+//! wait report with a count of polls, packed) as its metadata, and the
+//! future, later its output; a task's name, poll times, and a report or
+//! count too large to pack go to a second, small box only for tasks that
+//! have one. The crate's only `unsafe` code lets the future and the
+//! registry borrow that record, and lets the packed report and the box's
+//! pointer share one word; it lives in one module with its invariants
+//! written down.
 //!
 //! Checking it under miri (nightly only; CI does not need it): the module's
 //! own tests, and the integration tests on the epoll reactor (miri emulates
