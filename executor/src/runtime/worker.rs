@@ -3,7 +3,9 @@
 //! Each worker owns a FIFO queue (stealable by the others) and a LIFO slot
 //! (not stealable): a task woken by the task running on this worker goes to
 //! the slot and runs next, so a message-passing pair stays hot on one core;
-//! the task it displaces goes to the back of the queue. At most
+//! the task it displaces goes to the back of the queue. A task spawned here
+//! takes the slot only when it is empty, so a chain of spawns stays on one
+//! core too. At most
 //! [`MAX_LIFO_POLLS`] slot tasks run in a row, so such a pair cannot starve
 //! the queue. A task woken *while it runs* (`yield_now`, a spent budget,
 //! `sleep(0)`) is deferred: it joins the back of the queue only after the

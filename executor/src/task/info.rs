@@ -321,9 +321,9 @@ impl TaskInfo {
     /// time if timed (one more clock read). Called by the poller only.
     pub(crate) fn set_waiting(&self, wait: Option<WaitFor>, start: PollStart) {
         if start.is_none()
-            && let Err(word) = self.cold.get()
-            && let Some(word) = report::pack(wait, report::unpack(word).1 + 1)
-            && self.cold.set_packed(word)
+            && self
+                .cold
+                .update_packed(|word| report::pack(wait, report::unpack(word).1 + 1))
         {
             // Released after the word, as below.
             self.state.store(STATE_IDLE, Ordering::Release);
@@ -453,44 +453,16 @@ impl Drop for TaskInfo {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use std::sync::Arc;
     use std::time::{Duration, Instant};
 
     use baton_protocol::reactor::Direction;
-    use baton_protocol::task::SpawnOptions;
     use baton_protocol::wait::WaitFor;
 
-    use super::super::{Core, Instrument, Kind, Runnable, Scheduler, Tasks};
+    use super::super::testing::{self, Registry};
     use super::TaskInfo;
 
-    struct Registry(Tasks);
-
-    impl Scheduler for Registry {
-        fn schedule_remote(&self, runnable: Runnable) {
-            drop(runnable);
-        }
-
-        fn tasks(&self) -> &Tasks {
-            &self.0
-        }
-    }
-
     fn record() -> TaskInfo {
-        let core = Arc::new(Registry(Tasks::new(1)));
-        let id = core.0.next_id();
-        core.0.task_created(id);
-        let instrument = Instrument {
-            check_lost: false,
-            poll_timing: false,
-        };
-        TaskInfo::new(
-            id,
-            SpawnOptions::here(),
-            Core::new(&core),
-            Kind::Future,
-            instrument,
-            false,
-        )
+        testing::record(&Registry::new())
     }
 
     /// What a dump shows: the report and the count of pending polls.

@@ -235,3 +235,50 @@ fn spawn_with<T>(
     }
     Ok((runnable, handle))
 }
+
+/// A scheduler and records for the unit tests of this module's parts.
+#[cfg(all(test, not(loom)))]
+mod testing {
+    use std::sync::Arc;
+
+    use baton_protocol::task::SpawnOptions;
+
+    use super::{Core, Instrument, Kind, Runnable, Scheduler, TaskInfo, Tasks};
+
+    /// A scheduler that only keeps a registry, and drops what it is given.
+    pub(super) struct Registry(pub(super) Tasks);
+
+    impl Registry {
+        pub(super) fn new() -> Arc<Registry> {
+            Arc::new(Registry(Tasks::new(1)))
+        }
+    }
+
+    impl Scheduler for Registry {
+        fn schedule_remote(&self, runnable: Runnable) {
+            drop(runnable);
+        }
+
+        fn tasks(&self) -> &Tasks {
+            &self.0
+        }
+    }
+
+    /// A fresh record of a task on `core`, counted alive.
+    pub(super) fn record(core: &Arc<Registry>) -> TaskInfo {
+        let id = core.0.next_id();
+        core.0.task_created(id);
+        let instrument = Instrument {
+            check_lost: false,
+            poll_timing: false,
+        };
+        TaskInfo::new(
+            id,
+            SpawnOptions::here(),
+            Core::new(core),
+            Kind::Future,
+            instrument,
+            false,
+        )
+    }
+}

@@ -265,7 +265,7 @@ impl<T> TaskHandle<T> {
 /// pointer without provenance, never dereferenced), and otherwise comes
 /// from `Box::into_raw` (even, since `T` is aligned to 2 or more): the
 /// box this value owns, freed only by its `Drop`. A boxed word is never
-/// replaced but by [`set_packed`](PackedOrBox::set_packed) racing a box
+/// replaced but by [`update_packed`](PackedOrBox::update_packed) racing a box
 /// made on another thread, which leaks that box rather than free it.
 pub(crate) struct PackedOrBox<T> {
     word: AtomicPtr<T>,
@@ -317,16 +317,23 @@ impl<T> PackedOrBox<T> {
         Ok(unsafe { &*word })
     }
 
-    /// Replaces a packed value; returns false (and changes nothing) once
-    /// boxed. Meant for one writer at a time: a box made meanwhile on
-    /// another thread would be leaked.
+    /// Replaces the packed value with `update(value)`, unless that is
+    /// `None`; returns whether it did (false, too, once boxed). Meant for
+    /// one writer at a time: a box made meanwhile on another thread would
+    /// be leaked.
     #[inline]
-    pub(crate) fn set_packed(&self, value: u64) -> bool {
-        if self.word.load(Ordering::Relaxed).addr() & 1 == 0 {
+    pub(crate) fn update_packed(&self, update: impl FnOnce(u64) -> Option<u64>) -> bool {
+        let word = self.word.load(Ordering::Relaxed);
+        let Err(value) = Self::read(word) else {
             return false;
+        };
+        match update(value) {
+            Some(value) => {
+                self.word.store(Self::tag(value), Ordering::Relaxed);
+                true
+            }
+            None => false,
         }
-        self.word.store(Self::tag(value), Ordering::Relaxed);
-        true
     }
 
     /// The boxed value, boxing `make(packed value)` first if need be.
@@ -377,42 +384,17 @@ impl<T> Drop for PackedOrBox<T> {
 mod tests {
     use std::sync::Arc;
 
-    use baton_protocol::task::SpawnOptions;
-
-    use super::super::{Core, Instrument, Kind, Scheduler, Tasks};
+    use super::super::Core;
+    use super::super::testing::{Registry, record};
     use super::*;
 
-    struct Registry(Tasks);
-
-    impl Scheduler for Registry {
-        fn schedule_remote(&self, runnable: Runnable) {
-            drop(runnable);
-        }
-
-        fn tasks(&self) -> &Tasks {
-            &self.0
-        }
-    }
-
     fn info(core: &Arc<Registry>) -> Builder<TaskInfo> {
-        let id = core.0.next_id();
-        core.0.task_created(id);
-        Builder::new().metadata(TaskInfo::new(
-            id,
-            SpawnOptions::here(),
-            Core::new(core),
-            Kind::Future,
-            Instrument {
-                check_lost: false,
-                poll_timing: false,
-            },
-            false,
-        ))
+        Builder::new().metadata(record(core))
     }
 
     #[test]
     fn one_allocation_holds_record_and_future() {
-        let core = Arc::new(Registry(Tasks::new(1)));
+        let core = Registry::new();
         let (runnable, task) = spawn(info(&core), async { 5 }, |r, _| drop(r));
         let reference = TaskRef::new(&runnable);
         let handle = TaskHandle::new(task);
@@ -433,14 +415,15 @@ mod tests {
     fn a_packed_word_is_boxed_once_and_freed_with_it() {
         let word = PackedOrBox::<u64>::packed(7);
         assert_eq!(word.get(), Err(7));
-        assert!(word.set_packed((1 << 63) - 1));
+        assert!(word.update_packed(|seven| (seven == 7).then_some((1 << 63) - 1)));
+        assert!(!word.update_packed(|_| None));
         assert_eq!(word.get(), Err((1 << 63) - 1));
         let boxed = word.get_or_box(|packed| Box::new(packed + 1));
         assert_eq!(*boxed, 1 << 63);
         assert_eq!(word.get(), Ok(&(1 << 63)));
         // Boxed for good: no second box, no packed value over it.
         assert_eq!(*word.get_or_box(|_| Box::new(0)), 1 << 63);
-        assert!(!word.set_packed(3));
+        assert!(!word.update_packed(|_| Some(3)));
         assert_eq!(word.get(), Ok(&(1 << 63)));
         // Dropped with its box (miri checks that nothing leaks).
         let named = PackedOrBox::boxed(Box::new(String::from("cold")));
@@ -466,8 +449,8 @@ mod tests {
 
     #[test]
     fn core_is_its_scheduler() {
-        let a = Arc::new(Registry(Tasks::new(1)));
-        let b = Arc::new(Registry(Tasks::new(1)));
+        let a = Registry::new();
+        let b = Registry::new();
         let core = Core::new(&a);
         assert!(core.clone().is(&a));
         assert!(!core.is(&b));
