@@ -306,9 +306,16 @@ impl<T> PackedOrBox<T> {
         Self::read(self.word.load(Ordering::Acquire))
     }
 
+    /// The packed value of an odd word; `None` for a box.
+    fn packed_value(word: *mut T) -> Option<u64> {
+        (word.addr() & 1 == 1).then(|| u64::try_from(word.addr()).unwrap_or(u64::MAX) >> 1)
+    }
+
+    /// `word`, loaded with acquire ordering (or by the thread that stored
+    /// it), as a reference or a packed value.
     fn read<'a>(word: *mut T) -> Result<&'a T, u64> {
-        if word.addr() & 1 == 1 {
-            return Err(u64::try_from(word.addr()).unwrap_or(u64::MAX) >> 1);
+        if let Some(value) = Self::packed_value(word) {
+            return Err(value);
         }
         // SAFETY: per the invariant, an even word is the box this value
         // owns (or one leaked by a race), alive until this value is
@@ -323,8 +330,8 @@ impl<T> PackedOrBox<T> {
     /// be leaked.
     #[inline]
     pub(crate) fn update_packed(&self, update: impl FnOnce(u64) -> Option<u64>) -> bool {
-        let word = self.word.load(Ordering::Relaxed);
-        let Err(value) = Self::read(word) else {
+        // Relaxed: a box is never dereferenced here, only told apart.
+        let Some(value) = Self::packed_value(self.word.load(Ordering::Relaxed)) else {
             return false;
         };
         match update(value) {
