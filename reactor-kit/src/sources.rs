@@ -392,7 +392,7 @@ struct Alloc {
 ///
 /// # Implementation notes
 ///
-/// Slots live in an append-only array ([`Pages`]) whose elements never
+/// Slots live in an append-only array whose elements never
 /// move and whose memory is touched only as slots are added, each slot
 /// behind its own `Mutex`. Finding a slot takes no lock, so
 /// `poll_ready` and `clear_ready` lock one uncontended mutex, and sources
