@@ -1,54 +1,61 @@
-//! A growable array whose elements never move, read without a lock.
+//! A growable array whose elements never move, read without a lock, and
+//! whose memory is touched only as it is filled.
 
-use std::sync::OnceLock;
+use append_only_vec::AppendOnlyVec;
 
-/// Slots in the first page; page `p` holds `FIRST << p`.
-const FIRST: u64 = 32;
-
-/// Enough pages for every `u32` index: `FIRST * (2^28 - 1) > u32::MAX`.
-const PAGES: usize = 28;
-
-/// Elements addressed by a `u32` index, allocated a page at a time (32, 64,
-/// 128, ... elements), never moved or freed until the whole array is
-/// dropped. Looking an element up is two array reads and an atomic load,
-/// with no lock, so each element can carry its own lock.
-#[derive(Debug)]
+/// Elements addressed by a `u32` index, appended one at a time and never
+/// moved or removed until the whole array is dropped. Looking an element up
+/// takes no lock, so each element can carry its own lock.
+///
+/// The storage is `append-only-vec`'s: chunks of 8, 16, 32, ... elements,
+/// allocated uninitialized and written only as elements are appended. So a
+/// table of 10 001 sources is resident for about 10 001 of them, not for
+/// the 16 352 of its last chunk: an earlier array that built each chunk
+/// full of default elements cost the `idle_conns` benchmark about 56 bytes
+/// per connection of peak RSS (see BENCHMARKS.md).
 pub(super) struct Pages<T> {
-    pages: [OnceLock<Box<[T]>>; PAGES],
+    elements: AppendOnlyVec<T>,
 }
 
-/// The page and the offset in it of `index`.
-fn locate(index: u32) -> (usize, usize) {
-    let n = u64::from(index) + FIRST;
-    let page = (63 - n.leading_zeros()) as usize - FIRST.trailing_zeros() as usize;
-    let offset = n - (FIRST << page);
-    // `offset < FIRST << page <= 2^32`, which fits `usize` on the 64-bit
-    // targets the reactors require.
-    (page, offset as usize)
+impl<T> std::fmt::Debug for Pages<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages")
+            .field("len", &self.elements.len())
+            .finish_non_exhaustive()
+    }
 }
 
-impl<T: Default> Pages<T> {
+impl<T> Pages<T> {
     pub(super) fn new() -> Pages<T> {
         Pages {
-            pages: [const { OnceLock::new() }; PAGES],
+            elements: AppendOnlyVec::new(),
         }
     }
 
-    /// The element at `index`, if its page was allocated.
+    /// The element at `index`, if it was appended.
+    #[inline]
     pub(super) fn get(&self, index: u32) -> Option<&T> {
-        let (page, offset) = locate(index);
-        self.pages[page].get().map(|page| &page[offset])
+        let index = usize::try_from(index).ok()?;
+        (index < self.elements.len()).then(|| &self.elements[index])
     }
 
-    /// The element at `index`, allocating its page (of default elements)
-    /// first if needed.
-    pub(super) fn get_or_alloc(&self, index: u32) -> &T {
-        let (page, offset) = locate(index);
-        let page = self.pages[page].get_or_init(|| {
-            let len = FIRST << page;
-            (0..len).map(|_| T::default()).collect()
-        });
-        &page[offset]
+    /// Appends `value`; returns its index, or gives `value` back if the
+    /// array already holds `u32::MAX` elements (an index no longer fits).
+    ///
+    /// Callers that need indices in order append from one thread at a time
+    /// (the table's allocator lock): appends that race get indices in the
+    /// order they reserved them.
+    pub(super) fn push(&self, value: T) -> Result<u32, T> {
+        if self.elements.len() >= u32::MAX as usize {
+            return Err(value);
+        }
+        let index = self.elements.push(value);
+        Ok(u32::try_from(index).expect("checked against u32::MAX before the push"))
+    }
+
+    /// How many elements were appended.
+    pub(super) fn len(&self) -> u32 {
+        u32::try_from(self.elements.len()).unwrap_or(u32::MAX)
     }
 }
 
@@ -57,24 +64,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pages_cover_every_index_once() {
-        assert_eq!(locate(0), (0, 0));
-        assert_eq!(locate(31), (0, 31));
-        assert_eq!(locate(32), (1, 0));
-        assert_eq!(locate(95), (1, 63));
-        assert_eq!(locate(96), (2, 0));
-        let (page, offset) = locate(u32::MAX);
-        assert!(page < PAGES);
-        assert!((offset as u64) < FIRST << page);
+    fn elements_are_found_by_index_once_appended() {
+        let pages: Pages<u64> = Pages::new();
+        assert!(pages.get(0).is_none());
+        for i in 0..1000 {
+            assert_eq!(pages.push(i * 3), Ok(u32::try_from(i).unwrap()));
+        }
+        assert_eq!(pages.len(), 1000);
+        assert_eq!(pages.get(999), Some(&2997));
+        assert!(pages.get(1000).is_none());
+        assert!(pages.get(u32::MAX).is_none());
     }
 
     #[test]
     fn elements_stay_put() {
         let pages: Pages<u64> = Pages::new();
-        assert!(pages.get(40).is_none());
-        let first: *const u64 = pages.get_or_alloc(3);
-        pages.get_or_alloc(1000);
-        assert!(std::ptr::eq(first, pages.get(3).unwrap()));
-        assert_eq!(*pages.get(1000).unwrap(), 0);
+        pages.push(7).unwrap();
+        let first: *const u64 = pages.get(0).unwrap();
+        for i in 0..5000 {
+            pages.push(i).unwrap();
+        }
+        assert!(std::ptr::eq(first, pages.get(0).unwrap()));
+        assert_eq!(*pages.get(0).unwrap(), 7);
+    }
+
+    #[test]
+    fn elements_are_dropped_with_the_array() {
+        let counted = std::sync::Arc::new(());
+        let pages = Pages::new();
+        for _ in 0..100 {
+            pages.push(std::sync::Arc::clone(&counted)).unwrap();
+        }
+        assert_eq!(std::sync::Arc::strong_count(&counted), 101);
+        drop(pages);
+        assert_eq!(std::sync::Arc::strong_count(&counted), 1);
     }
 }

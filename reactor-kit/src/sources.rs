@@ -342,8 +342,6 @@ impl<S> Slot<S> {
 #[derive(Debug)]
 struct Alloc {
     free: Vec<u32>,
-    /// The first index never handed out.
-    next: u32,
     /// Fds in the poller, and the slot of each: double registration is
     /// caught here, identically on every poller.
     fds: HashMap<RawFd, u32>,
@@ -394,8 +392,9 @@ struct Alloc {
 ///
 /// # Implementation notes
 ///
-/// Slots live in pages of 32, 64, 128, ... slots that never
-/// move, each slot behind its own `Mutex`. Finding a slot takes no lock, so
+/// Slots live in an append-only array whose elements never
+/// move and whose memory is touched only as slots are added, each slot
+/// behind its own `Mutex`. Finding a slot takes no lock, so
 /// `poll_ready` and `clear_ready` lock one uncontended mutex, and sources
 /// used from different threads never contend. A global `Mutex<Slab>` would
 /// make every poll of every source contend for one lock: two threads
@@ -450,7 +449,6 @@ impl<R: Registrar> Sources<R> {
             slots: Pages::new(),
             alloc: Mutex::new(Alloc {
                 free: Vec::new(),
-                next: 0,
                 fds: HashMap::new(),
                 live: 0,
             }),
@@ -519,24 +517,27 @@ impl<R: Registrar> Sources<R> {
                 self.reclaim(fd, holder)?;
                 continue;
             }
+            // A new slot is appended under this lock, so indices are
+            // handed out in order and each slot exists before its index
+            // escapes.
             let index = match alloc.free.pop() {
                 Some(index) => index,
-                None if alloc.next == u32::MAX => {
-                    return Err(Error::Io(io::Error::new(
+                None => self.slots.push(Mutex::default()).map_err(|_| {
+                    Error::Io(io::Error::new(
                         io::ErrorKind::OutOfMemory,
                         "every source slot is in use",
-                    )));
-                }
-                None => {
-                    alloc.next += 1;
-                    alloc.next - 1
-                }
+                    ))
+                })?,
             };
             alloc.fds.insert(fd, index);
             alloc.live += 1;
             break index;
         };
-        let mut slot = lock(self.slots.get_or_alloc(index));
+        let mut slot = lock(
+            self.slots
+                .get(index)
+                .expect("a slot exists before its index is handed out"),
+        );
         let dirs = Dirs::from_interest(interest);
         slot.live = true;
         slot.closed = false;
@@ -907,9 +908,8 @@ impl<R: Registrar> Sources<R> {
     /// Idempotent.
     pub fn shutdown(&self) {
         self.shutdown.store(true, Ordering::Release);
-        let next = lock(&self.alloc).next;
         let mut wakers = Vec::new();
-        for index in 0..next {
+        for index in 0..self.slots.len() {
             if let Some(slot) = self.slots.get(index) {
                 lock(slot).drain_all(&mut wakers);
             }
