@@ -53,9 +53,9 @@ impl<T> Pages<T> {
         Ok(u32::try_from(index).expect("checked against u32::MAX before the push"))
     }
 
-    /// How many elements were appended.
-    pub(super) fn len(&self) -> u32 {
-        u32::try_from(self.elements.len()).unwrap_or(u32::MAX)
+    /// Every element appended so far, in index order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.elements.iter()
     }
 }
 
@@ -70,7 +70,7 @@ mod tests {
         for i in 0..1000 {
             assert_eq!(pages.push(i * 3), Ok(u32::try_from(i).unwrap()));
         }
-        assert_eq!(pages.len(), 1000);
+        assert_eq!(pages.iter().count(), 1000);
         assert_eq!(pages.get(999), Some(&2997));
         assert!(pages.get(1000).is_none());
         assert!(pages.get(u32::MAX).is_none());

@@ -909,10 +909,8 @@ impl<R: Registrar> Sources<R> {
     pub fn shutdown(&self) {
         self.shutdown.store(true, Ordering::Release);
         let mut wakers = Vec::new();
-        for index in 0..self.slots.len() {
-            if let Some(slot) = self.slots.get(index) {
-                lock(slot).drain_all(&mut wakers);
-            }
+        for slot in self.slots.iter() {
+            lock(slot).drain_all(&mut wakers);
         }
         wake_all(wakers);
     }
