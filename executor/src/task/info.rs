@@ -168,6 +168,7 @@ const TIMED: u8 = 8;
 const STAMPED: u8 = 16;
 
 impl TaskInfo {
+    #[inline]
     pub(crate) fn new(
         id: TaskId,
         options: SpawnOptions,

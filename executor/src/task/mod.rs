@@ -221,7 +221,6 @@ fn spawn_with<T>(
         return Err(Error::Shutdown);
     }
     let id = tasks.next_id();
-    tasks.task_created(id);
     let parent = crate::context::current_task(core.key());
     let info = TaskInfo::new(id, options, core, kind, instrument, local).with_parent(parent);
     let (runnable, task) = build(async_task::Builder::new().metadata(info));
@@ -267,7 +266,6 @@ mod testing {
     /// A fresh record of a task on `core`, counted alive.
     pub(super) fn record(core: &Arc<Registry>) -> TaskInfo {
         let id = core.0.next_id();
-        core.0.task_created(id);
         let instrument = Instrument {
             check_lost: false,
             poll_timing: false,

@@ -14,7 +14,7 @@
 
 use std::io;
 use std::sync::PoisonError;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Waker;
 use std::time::Instant;
 
@@ -33,8 +33,9 @@ use crate::sync::{AtomicBool, Condvar, Mutex, MutexGuard, fence};
 #[repr(align(128))]
 struct Shard {
     entries: Mutex<Slab<TaskRef>>,
-    /// Tasks of this shard created and not yet freed.
-    alive: AtomicUsize,
+    /// Tasks of this shard freed so far. Those created are the ids handed
+    /// out ([`Tasks::spawned`]), so a spawn writes no counter of its own.
+    freed: AtomicU64,
 }
 
 /// The registry and task counters of one executor.
@@ -61,7 +62,7 @@ impl Tasks {
             shards: (0..shards)
                 .map(|_| Shard {
                     entries: Mutex::new(Slab::new()),
-                    alive: AtomicUsize::new(0),
+                    freed: AtomicU64::new(0),
                 })
                 .collect(),
             closed: AtomicBool::new(false),
@@ -77,6 +78,9 @@ impl Tasks {
     }
 
     /// A fresh id; ids start at 1 and are never reused by one executor.
+    /// The caller makes a task of it at once: from here until
+    /// [`task_freed`](Tasks::task_freed), the task counts as
+    /// [`alive`](Tasks::alive).
     pub(crate) fn next_id(&self) -> TaskId {
         // The counter starts at one and would take centuries to wrap.
         const LAST: TaskId = match TaskId::new(u64::MAX) {
@@ -91,20 +95,26 @@ impl Tasks {
         self.next_id.load(Ordering::Relaxed) - 1
     }
 
-    pub(crate) fn task_created(&self, id: TaskId) {
-        self.shard(id).alive.fetch_add(1, Ordering::Relaxed);
-    }
-
+    /// Counts the task `id` freed. Every id [`next_id`](Tasks::next_id)
+    /// hands out is a task's, freed exactly once.
     pub(crate) fn task_freed(&self, id: TaskId) {
-        self.shard(id).alive.fetch_sub(1, Ordering::Relaxed);
+        // Released: a reader that sees this count also sees the id that
+        // was handed out before it (see `alive`).
+        self.shard(id).freed.fetch_add(1, Ordering::Release);
     }
 
     /// Tasks created and not yet freed.
     pub(crate) fn alive(&self) -> usize {
-        self.shards
+        // The frees first: every id they count was handed out before it
+        // was freed, and the acquire loads make `spawned` see at least
+        // those, so the difference never counts a task freed but not
+        // created.
+        let freed: u64 = self
+            .shards
             .iter()
-            .map(|s| s.alive.load(Ordering::Relaxed))
-            .sum()
+            .map(|s| s.freed.load(Ordering::Acquire))
+            .sum();
+        usize::try_from(self.spawned().saturating_sub(freed)).unwrap_or(usize::MAX)
     }
 
     /// Whether [`close`](Tasks::close) was called.
