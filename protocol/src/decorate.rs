@@ -104,6 +104,19 @@ pub trait Decorator: Send + Sync {
     fn poll_timer(&self, key: TimerKey, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.inner().poll_timer(key, cx)
     }
+    /// Not forwarded: the default polls and cancels through this
+    /// decorator's own [`poll_timer`](Decorator::poll_timer) and
+    /// [`cancel_timer`](Decorator::cancel_timer), so that a decorator that
+    /// overrides those (a virtual clock with timers of its own, a fault
+    /// injector) is never bypassed by a sleep. A decorator that changes
+    /// neither forwards it to keep the inner reactor's single call.
+    fn poll_timer_once(&self, key: TimerKey, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let polled = Decorator::poll_timer(self, key, cx);
+        if polled.is_ready() {
+            Decorator::cancel_timer(self, key);
+        }
+        polled
+    }
     fn reset_timer(&self, key: TimerKey, deadline: Instant) -> Result<(), Error> {
         self.inner().reset_timer(key, deadline)
     }
@@ -177,6 +190,9 @@ impl<D: Decorator> Reactor for D {
     }
     fn poll_timer(&self, key: TimerKey, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         Decorator::poll_timer(self, key, cx)
+    }
+    fn poll_timer_once(&self, key: TimerKey, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        Decorator::poll_timer_once(self, key, cx)
     }
     fn reset_timer(&self, key: TimerKey, deadline: Instant) -> Result<(), Error> {
         Decorator::reset_timer(self, key, deadline)

@@ -369,6 +369,31 @@ pub trait Reactor: Send + Sync {
     /// unknown key or [`Error::Shutdown`] after shutdown.
     fn poll_timer(&self, key: TimerKey, cx: &mut Context<'_>) -> Poll<Result<(), Error>>;
 
+    /// Polls a one-shot timer: [`poll_timer`](Reactor::poll_timer), and
+    /// once that returns `Ready` the timer is removed, as by
+    /// [`cancel_timer`](Reactor::cancel_timer), so `key` is unknown
+    /// afterwards. What [`Sleep`](crate::time::Sleep) calls: a sleep that
+    /// fired is done with its timer.
+    ///
+    /// # Return value
+    ///
+    /// As [`poll_timer`](Reactor::poll_timer).
+    ///
+    /// # Implementation notes
+    ///
+    /// The default is those two calls. A reactor whose timer table takes a
+    /// lock per call may do both under one; `baton_reactor_kit`'s does,
+    /// which halves the lock traffic of a fired sleep's last poll, and so
+    /// the contention between workers that poll sleeps while another fires
+    /// timers.
+    fn poll_timer_once(&self, key: TimerKey, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let polled = self.poll_timer(key, cx);
+        if polled.is_ready() {
+            self.cancel_timer(key);
+        }
+        polled
+    }
+
     /// Moves a timer to `deadline`, earlier or later; a timer that already
     /// fired is armed again.
     ///

@@ -232,6 +232,10 @@ impl<O: Os> Reactor for Driver<O> {
         self.timers.poll(key, cx)
     }
 
+    fn poll_timer_once(&self, key: TimerKey, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.timers.poll_once(key, cx)
+    }
+
     fn reset_timer(&self, key: TimerKey, deadline: Instant) -> Result<(), Error> {
         if self.timers.reset(key, deadline)? {
             self.notify();

@@ -1,6 +1,9 @@
 //! [`PollReactor`]: the kit's [`Driver`] over the polling glue.
 
+use std::task::{Context, Poll};
+
 use baton_protocol::decorate::Decorator;
+use baton_protocol::reactor::TimerKey;
 use baton_protocol::{Error, Reactor};
 use baton_reactor_kit::Driver;
 
@@ -42,5 +45,10 @@ impl Decorator for PollReactor {
 
     fn inner(&self) -> &Self::Inner {
         &self.0
+    }
+
+    /// The driver's single call: this type overrides neither half.
+    fn poll_timer_once(&self, key: TimerKey, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.inner().poll_timer_once(key, cx)
     }
 }

@@ -1,8 +1,11 @@
 //! [`UringReactor`] and its [`Builder`]: the kit's [`Driver`] over the
 //! io_uring glue.
 
+use std::task::{Context, Poll};
+
 use baton_protocol::completion::Completion;
 use baton_protocol::decorate::Decorator;
+use baton_protocol::reactor::TimerKey;
 use baton_protocol::{Error, Reactor};
 use baton_reactor_kit::Driver;
 
@@ -89,6 +92,11 @@ impl Decorator for UringReactor {
 
     fn inner(&self) -> &Self::Inner {
         &self.driver
+    }
+
+    /// The driver's single call: this type overrides neither half.
+    fn poll_timer_once(&self, key: TimerKey, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.inner().poll_timer_once(key, cx)
     }
 
     /// The ring's owned-buffer operations, in completion mode.

@@ -242,11 +242,10 @@ impl Sleep {
                 // fires it on its next turn, so a zero sleep yields once.
                 self.timer = Some(reactor.insert_timer(deadline, cx.waker())?);
             }
-            Some(key) => match reactor.poll_timer(key, cx) {
+            // Frees the fired timer's slot now rather than at drop.
+            Some(key) => match reactor.poll_timer_once(key, cx) {
                 Poll::Ready(result) => {
                     self.timer = None;
-                    // Frees the fired timer's slot now rather than at drop.
-                    reactor.cancel_timer(key);
                     self.elapsed = result.is_ok();
                     return Poll::Ready(result);
                 }

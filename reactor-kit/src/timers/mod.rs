@@ -287,22 +287,14 @@ impl Timers {
     /// `Ready(Err(_))` with [`Error::NotRegistered`] for an unknown key and
     /// [`Error::Shutdown`] after shutdown.
     pub fn poll(&self, key: TimerKey, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let mut inner = self.lock();
-        if inner.shutdown {
-            return Poll::Ready(Err(Error::Shutdown));
-        }
-        let Some(index) = inner.find(key) else {
-            return Poll::Ready(Err(Error::NotRegistered));
-        };
-        let entry = &mut inner.entries[index as usize];
-        if entry.state == State::Fired {
-            return Poll::Ready(Ok(()));
-        }
-        match &mut entry.waker {
-            Some(waker) => waker.clone_from(cx.waker()),
-            None => entry.waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+        self.lock().poll(key, cx, false)
+    }
+
+    /// [`poll`](Timers::poll), and once the timer has fired, frees its
+    /// entry as [`cancel`](Timers::cancel) would, under the same lock:
+    /// [`Reactor::poll_timer_once`](baton_protocol::Reactor::poll_timer_once).
+    pub fn poll_once(&self, key: TimerKey, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.lock().poll(key, cx, true)
     }
 
     /// Moves a timer to `deadline`, earlier or later; a fired timer is armed
@@ -525,6 +517,34 @@ impl Inner {
             slot: 0,
         });
         Ok(index)
+    }
+
+    /// What [`Timers::poll`] and [`Timers::poll_once`] (`release`) do.
+    fn poll(
+        &mut self,
+        key: TimerKey,
+        cx: &mut Context<'_>,
+        release: bool,
+    ) -> Poll<Result<(), Error>> {
+        if self.shutdown {
+            return Poll::Ready(Err(Error::Shutdown));
+        }
+        let Some(index) = self.find(key) else {
+            return Poll::Ready(Err(Error::NotRegistered));
+        };
+        let entry = &mut self.entries[index as usize];
+        if entry.state == State::Fired {
+            // A fired entry is in neither the wheel nor the near queue.
+            if release {
+                self.release(index);
+            }
+            return Poll::Ready(Ok(()));
+        }
+        match &mut entry.waker {
+            Some(waker) => waker.clone_from(cx.waker()),
+            None => entry.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 
     /// The entry `key` names, if it holds a timer now.

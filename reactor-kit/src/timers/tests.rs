@@ -123,6 +123,47 @@ fn stale_keys_never_reach_a_reused_entry() {
 }
 
 #[test]
+fn poll_once_frees_a_fired_timer_and_keeps_a_pending_one() {
+    let t = Timers::new();
+    let base = Instant::now();
+    let (log, waker) = logger();
+    let (due, _) = t.insert(base + ms(5), Waker::noop()).unwrap();
+    let (later, _) = t.insert(base + ms(50), Waker::noop()).unwrap();
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(t.poll_once(due, &mut cx).is_pending(), "not fired yet");
+    assert_eq!(t.len(), 2, "a pending timer stays");
+    // The waker the pending poll stored is the one firing wakes.
+    let labelled = waker(7);
+    assert!(t.poll_once(later, &mut Context::from_waker(&labelled)).is_pending());
+    assert_eq!(t.fire_due(base + ms(50)), 2);
+    assert_eq!(take(&log), [7]);
+    assert!(matches!(t.poll_once(due, &mut cx), Poll::Ready(Ok(()))));
+    assert_eq!(t.len(), 1, "the fired timer's entry is freed");
+    assert!(matches!(
+        t.poll_once(due, &mut cx),
+        Poll::Ready(Err(Error::NotRegistered))
+    ));
+    assert!(!t.cancel(due), "nothing left to cancel");
+    // `poll` on a fired timer keeps it (sticky), `poll_once` then frees it.
+    assert!(matches!(t.poll(later, &mut cx), Poll::Ready(Ok(()))));
+    assert_eq!(t.len(), 1);
+    assert!(matches!(t.poll_once(later, &mut cx), Poll::Ready(Ok(()))));
+    assert!(t.is_empty());
+    // A freed entry is reused by the next insert, under a new generation.
+    let (next, _) = t.insert(base + ms(60), Waker::noop()).unwrap();
+    assert_eq!(split(next).0, split(later).0);
+    assert!(matches!(
+        t.poll_once(later, &mut cx),
+        Poll::Ready(Err(Error::NotRegistered))
+    ));
+    t.shutdown();
+    assert!(matches!(
+        t.poll_once(next, &mut cx),
+        Poll::Ready(Err(Error::Shutdown))
+    ));
+}
+
+#[test]
 fn cancelled_near_items_are_compacted() {
     let t = Timers::new();
     let base = Instant::now();
