@@ -115,7 +115,7 @@ impl WorkerCounters {
         let slow = self
             .observe
             .slow_poll
-            .map(|threshold| (threshold, info.id, info.location, info.name().cloned()));
+            .map(|threshold| (threshold, info.id, info.location(), info.name().cloned()));
         let start = now_nanos();
         if let Some(at) = woken_at {
             let delay = start.saturating_sub(at);

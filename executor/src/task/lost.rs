@@ -127,7 +127,7 @@ pub(super) fn poll_checked<F: Future + ?Sized>(
         super::future::report(&Error::custom(LostWaker {
             id: info.id,
             name: info.name().cloned(),
-            location: info.location,
+            location: info.location(),
         }));
     }
     poll

@@ -16,6 +16,7 @@ mod lost;
 mod raw;
 mod registry;
 mod report;
+mod site;
 
 use std::future::Future;
 use std::ops::Deref;
@@ -222,7 +223,7 @@ fn spawn_with<T>(
     }
     let id = tasks.next_id();
     let parent = crate::context::current_task(core.key());
-    let info = TaskInfo::new(id, options, core, kind, instrument, local).with_parent(parent);
+    let info = TaskInfo::new(id, parent, options, core, (kind, instrument, local));
     let (runnable, task) = build(async_task::Builder::new().metadata(info));
     let handle = JoinHandle::new(task);
     if let Err(e) = runnable.metadata().core.tasks().register(&runnable) {
@@ -272,11 +273,10 @@ mod testing {
         };
         TaskInfo::new(
             id,
+            None,
             SpawnOptions::here(),
             Core::new(core),
-            Kind::Future,
-            instrument,
-            false,
+            (Kind::Future, instrument, false),
         )
     }
 }

@@ -464,12 +464,13 @@ mod tests {
         assert!(std::ptr::eq(core.tasks(), &a.0));
     }
 
-    /// Every byte of the record and of the output is paid by every task: a
-    /// small task (its future, the record and async-task's header) asks
-    /// `malloc` for at most 120 bytes (dhat, `baton-bench run
-    /// baton-epoll-local spawn_inside 10000`), the most that glibc serves
-    /// from a 128-byte chunk, in its fast bins; 8 more cost 16 and a slower
-    /// bin.
+    /// Every byte of the record and of the output is paid by every task:
+    /// glibc serves a request of up to `16k - 8` bytes from a `16k`-byte
+    /// chunk, so 8 bytes off the request take 16 off the chunk for half of
+    /// all future sizes. With the 40-byte record, the task of
+    /// `spawn_inside` asks for 112 bytes (a 128-byte chunk) and an idle
+    /// task of `idle_tasks` for 104 (112): dhat, `baton-bench run
+    /// baton-epoll-local idle_tasks 10000`.
     #[cfg(target_pointer_width = "64")]
     #[test]
     fn task_parts_stay_small() {
@@ -478,7 +479,7 @@ mod tests {
         use super::super::JoinHandle;
         use super::super::future::Output;
 
-        assert_eq!(size_of::<TaskInfo>(), 48);
+        assert_eq!(size_of::<TaskInfo>(), 40);
         assert_eq!(size_of::<Output<()>>(), 16);
         assert_eq!(size_of::<TaskRef>(), 16);
         // Boxed by the protocol's handle: 24 bytes take a 32-byte chunk.

@@ -134,7 +134,10 @@ fn poll_once_frees_a_fired_timer_and_keeps_a_pending_one() {
     assert_eq!(t.len(), 2, "a pending timer stays");
     // The waker the pending poll stored is the one firing wakes.
     let labelled = waker(7);
-    assert!(t.poll_once(later, &mut Context::from_waker(&labelled)).is_pending());
+    assert!(
+        t.poll_once(later, &mut Context::from_waker(&labelled))
+            .is_pending()
+    );
     assert_eq!(t.fire_due(base + ms(50)), 2);
     assert_eq!(take(&log), [7]);
     assert!(matches!(t.poll_once(due, &mut cx), Poll::Ready(Ok(()))));
