@@ -182,7 +182,7 @@ impl TaskInfo {
     /// executor, so with an earlier id).
     ///
     /// Always inlined into the spawn functions: built out of line and
-    /// copied, the record cost a spawn about 50 more instructions
+    /// copied, the record cost a spawn about 45 more instructions
     /// (callgrind, `baton-bench run baton-epoll-local spawn_inside`).
     #[inline(always)]
     pub(crate) fn new(
@@ -491,9 +491,8 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use baton_protocol::reactor::Direction;
-    use baton_protocol::wait::WaitFor;
-
     use baton_protocol::task::{SpawnOptions, TaskId};
+    use baton_protocol::wait::WaitFor;
 
     use super::super::testing::{self, Registry};
     use super::super::{Core, Instrument};
