@@ -30,6 +30,7 @@ pub(crate) use future::{Erased, report};
 pub(crate) use info::{Kind, TaskInfo};
 pub use join::JoinHandle;
 pub use lost::LostWaker;
+pub(crate) use raw::prefetch;
 pub(crate) use registry::Tasks;
 
 /// What an executor asks of its tasks around each poll besides running
