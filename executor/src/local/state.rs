@@ -27,9 +27,10 @@ use crate::task::{self, Core, Instrument, Runnable, Scheduler, TaskInfo, Tasks};
 /// prefetched ([`task::prefetch`]): the third to run from then, so that
 /// its cache lines have time to arrive. A task queued behind 100 000
 /// others is cold by its turn; without the prefetch, the first load from
-/// it was the local executor's largest cost in `baton-bench run
-/// baton-epoll-local spawn_inside 100000`. Two runs ahead measured faster
-/// than one or none, and as fast as four.
+/// it was among the local executor's largest costs in `baton-bench run
+/// baton-epoll-local spawn_inside 100000`. Two places behind the head
+/// measured as fast as one or four, and faster than the head itself (the
+/// next task, whose lines arrive too late): BENCHMARKS.md, change 11.
 const PREFETCH_AHEAD: usize = 2;
 
 thread_local! {
