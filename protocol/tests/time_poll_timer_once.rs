@@ -59,15 +59,21 @@ fn fired(reactor: &dyn Reactor) -> TimerKey {
     key
 }
 
+/// Inserts a timer a minute away, whose `poll_timer_once` is pending.
+fn pending(reactor: &dyn Reactor, cx: &mut Context<'_>) -> TimerKey {
+    let key = reactor
+        .insert_timer(reactor.now() + Duration::from_secs(60), Waker::noop())
+        .unwrap();
+    assert!(reactor.poll_timer_once(key, cx).is_pending());
+    key
+}
+
 #[test]
 fn the_driver_frees_a_fired_timer_in_one_call() {
     let reactor = EpollReactor::new().unwrap();
     let reactor: &dyn Reactor = &reactor;
     let mut cx = Context::from_waker(Waker::noop());
-    let pending = reactor
-        .insert_timer(reactor.now() + Duration::from_secs(60), Waker::noop())
-        .unwrap();
-    assert!(reactor.poll_timer_once(pending, &mut cx).is_pending());
+    let pending = pending(reactor, &mut cx);
     assert_eq!(reactor.stats().timers, 1, "a pending timer stays");
     let key = fired(reactor);
     assert!(matches!(
@@ -91,10 +97,7 @@ fn a_decorator_polls_and_cancels_through_its_own_methods() {
     };
     let reactor: &dyn Reactor = &counting;
     let mut cx = Context::from_waker(Waker::noop());
-    let pending = reactor
-        .insert_timer(reactor.now() + Duration::from_secs(60), Waker::noop())
-        .unwrap();
-    assert!(reactor.poll_timer_once(pending, &mut cx).is_pending());
+    pending(reactor, &mut cx);
     assert_eq!(counting.counts(), (1, 0), "pending: no cancel");
     let key = fired(reactor);
     assert!(matches!(

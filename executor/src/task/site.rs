@@ -109,19 +109,10 @@ mod tests {
     #[test]
     fn more_sites_than_cache_ways_keep_their_numbers() {
         // Twelve call sites (a column each) for eight cache entries.
+        #[rustfmt::skip]
         let sites = [
-            here(),
-            here(),
-            here(),
-            here(),
-            here(),
-            here(),
-            here(),
-            here(),
-            here(),
-            here(),
-            here(),
-            here(),
+            here(), here(), here(), here(), here(), here(),
+            here(), here(), here(), here(), here(), here(),
         ];
         let first = sites.map(number);
         assert_eq!(sites.map(number), first);
